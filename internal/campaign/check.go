@@ -1,0 +1,222 @@
+package campaign
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template/parse"
+
+	texttemplate "text/template"
+)
+
+// Problem is something wrong, or worth knowing, about a template, found before any message
+// is rendered.
+type Problem struct {
+	File    string // the file in the template folder, "" for the settings
+	Line    int    // 0 when it concerns the whole file
+	Message string
+	Hint    string // what to do about it, may be empty
+	Warning bool   // the messages can still be sent
+}
+
+// String gives the problem as "message.fr.md:12: message", without the hint.
+func (p Problem) String() string {
+	switch {
+	case p.File == "":
+		return p.Message
+	case p.Line == 0:
+		return p.File + ": " + p.Message
+	}
+	return p.File + ":" + strconv.Itoa(p.Line) + ": " + p.Message
+}
+
+func sortProblems(ps []Problem, order map[string]int) {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		fa, oka := order[a.File]
+		fb, okb := order[b.File]
+		if !oka {
+			fa = len(order)
+		}
+		if !okb {
+			fb = len(order)
+		}
+		return cmp.Or(cmp.Compare(fa, fb), strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+}
+
+// Check returns every problem of the template for a workbook with the given columns (the
+// identifiers the placeholders use, such as FirstName): those found on loading, and the
+// placeholders naming no column. Errors and warnings come in file and line order.
+func (t *Template) Check(columns []string) []Problem {
+	have := make(map[string]bool, len(columns))
+	for _, c := range columns {
+		have[c] = true
+	}
+	ps := slices.Clone(t.problems)
+	for _, v := range t.variants {
+		for _, p := range v.parts() {
+			seen := make(map[fieldRef]bool)
+			for _, f := range p.fields {
+				if have[f.name] || seen[f] {
+					continue
+				}
+				seen[f] = true
+				where := ""
+				if p.header != "" {
+					where = p.header + ": "
+				}
+				ps = append(ps, Problem{
+					File: p.file, Line: f.line,
+					Message: fmt.Sprintf("%s{{.%s}} names no column of the workbook", where, f.name),
+					Hint:    columnHint(f.name, columns),
+				})
+			}
+		}
+		if v.headers["To"] == nil && !have["Email"] {
+			ps = append(ps, Problem{
+				File: v.file, Message: "no recipient: the workbook has no e-mail column and there is no To header",
+				Hint: "add a column named Email to the workbook",
+			})
+		}
+	}
+	sortProblems(ps, t.order)
+	return ps
+}
+
+// columnHint suggests the column a misspelt placeholder probably meant.
+func columnHint(name string, columns []string) string {
+	best, bestDist := "", 1<<30
+	for _, c := range columns {
+		d := distance(strings.ToLower(name), strings.ToLower(c))
+		if d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best != "" && bestDist <= max(1, len([]rune(name))/3) {
+		return fmt.Sprintf("did you mean {{.%s}}?", best)
+	}
+	if len(columns) == 0 {
+		return "the workbook has no columns"
+	}
+	list := make([]string, len(columns))
+	for i, c := range columns {
+		list[i] = "{{." + c + "}}"
+	}
+	return "the columns are " + strings.Join(list, ", ")
+}
+
+// distance is the edit distance between a and b in runes, counting a swap of two adjacent
+// letters (Tilte for Title) as one edit.
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}
+
+// collectFields returns the columns a parsed template reads: {{.Name}}, {{$.Name}} and
+// {{index . "Name"}}, with the line of each (tree positions count the line breaks put
+// before the source, so they are lines of the file).
+func collectFields(tt *texttemplate.Template) []fieldRef {
+	var refs []fieldRef
+	for _, tmpl := range tt.Templates() {
+		tree := tmpl.Tree
+		if tree == nil || tree.Root == nil {
+			continue
+		}
+		add := func(name string, n parse.Node) {
+			loc, _ := tree.ErrorContext(n)
+			refs = append(refs, fieldRef{name: name, line: lineOf(loc)})
+		}
+		var walk func(n parse.Node)
+		walk = func(n parse.Node) {
+			switch n := n.(type) {
+			case *parse.ListNode:
+				if n == nil {
+					return
+				}
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			case *parse.ActionNode:
+				walk(n.Pipe)
+			case *parse.PipeNode:
+				if n == nil {
+					return
+				}
+				for _, c := range n.Cmds {
+					walk(c)
+				}
+			case *parse.CommandNode:
+				if len(n.Args) >= 3 {
+					if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" {
+						if _, ok := n.Args[1].(*parse.DotNode); ok {
+							if s, ok := n.Args[2].(*parse.StringNode); ok {
+								add(s.Text, s)
+							}
+						}
+					}
+				}
+				for _, a := range n.Args {
+					walk(a)
+				}
+			case *parse.FieldNode:
+				add(n.Ident[0], n)
+			case *parse.VariableNode:
+				if len(n.Ident) > 1 && n.Ident[0] == "$" {
+					add(n.Ident[1], n)
+				}
+			case *parse.ChainNode:
+				walk(n.Node)
+			case *parse.IfNode:
+				walkBranch(&n.BranchNode, walk)
+			case *parse.RangeNode:
+				walkBranch(&n.BranchNode, walk)
+			case *parse.WithNode:
+				walkBranch(&n.BranchNode, walk)
+			case *parse.TemplateNode:
+				walk(n.Pipe)
+			}
+		}
+		walk(tree.Root)
+	}
+	return refs
+}
+
+func walkBranch(b *parse.BranchNode, walk func(parse.Node)) {
+	walk(b.Pipe)
+	walk(b.List)
+	if b.ElseList != nil {
+		walk(b.ElseList)
+	}
+}
+
+// lineOf reads the line from "name:line:col".
+func lineOf(loc string) int {
+	parts := strings.Split(loc, ":")
+	if len(parts) < 3 {
+		return 0
+	}
+	n, _ := strconv.Atoi(parts[len(parts)-2])
+	return n
+}

@@ -1,0 +1,115 @@
+// Package campaign reads a template folder and renders one message.Message per contact row.
+//
+// # The template folder
+//
+// A template is a folder. It holds message.md, optionally language variants
+// message.<lang>.md (message.fr.md, message.es.md, …), and any files the messages attach or
+// show inline. A folder may instead hold message.html (and optionally message.txt; without it
+// the text part is derived from the HTML) for full control of the HTML; its header block is
+// the same. message.txt has no header block: all of it is the text part. Each language
+// chooses for itself: message.fr.html (with or without message.fr.txt) may sit beside
+// message.md. <lang> is a two-letter language code, optionally with a region (fr, fr-BE,
+// es-419); other files, such as message.old.md, are ignored with a warning.
+//
+// message.md is a header block of "Name: value" lines, one blank line, then a Markdown body:
+//
+//	Subject: Save the date — Signing Conference, The Hague, 14–15 February 2024
+//	Reply-To: MLA Initiative <mla-initiative@example.org>
+//	Attach: letters/{{.Country}}.pdf
+//	Event: Signing Conference of the Ljubljana–The Hague Convention
+//	Event-Start: 2024-02-14
+//	Event-End: 2024-02-15
+//	Event-Location: World Forum, The Hague, the Netherlands
+//
+//	{{.Salutation}} {{.LastName}},
+//
+//	The co-hosting States have the honour …
+//
+// Headers (names are case-insensitive; a header other than Attach given twice is an error, and
+// so is a name not in this list). A line starting with a space or a tab continues the header
+// above it. A file without the blank line gets a warning and its text starts at the first
+// line that is not a header; a file whose first line is not a header has no headers.
+//
+//   - Subject (required). Runs of spaces in it become one space.
+//   - From, Reply-To: an address with an optional display name. The --from and --reply-to
+//     settings, when given, take precedence over the template's headers. Without both a From
+//     header and --from, nothing can be sent.
+//   - To: default the row's Email column (every address in the cell).
+//   - Cc, Bcc: default the row's Cc and Bcc columns when they exist. An empty "Cc:" line
+//     sends no copy even when the row has a Cc column.
+//     To, Cc and Bcc may list several addresses separated by ';' or ','.
+//   - Attach: repeatable; a path relative to the template folder, with / or \. It may not
+//     leave the folder: "..", absolute paths and symbolic links pointing outside are refused.
+//     An Attach line that renders empty for a row attaches nothing to it, so
+//     "Attach: {{if .Letter}}letters/{{.Letter}}{{end}}" attaches a letter only where the
+//     Letter cell is filled in.
+//   - Language: the language message.md is written in (fr, es, …); English when absent. It
+//     sets the lang attribute of the HTML and means rows in that language are not warned
+//     about. In message.<lang>.md the file name says it already.
+//   - Event, Event-Start, Event-End, Event-Location, Event-Description: declare a calendar
+//     event; every message then carries an .ics (text/calendar, METHOD:PUBLISH). Start and end
+//     are dates (2024-02-14, an all-day event; Event-End is the last day, inclusive) or local
+//     times with a zone (2024-02-14T09:30 Europe/Amsterdam, or UTC), converted to UTC in the
+//     file. Event and Event-Start are required together; Event-End defaults to Event-Start.
+//     The calendar entry's identity (UID) comes from the Event and Event-Start lines of
+//     message.md: every language, every re-send, and another template with the same two
+//     lines (the invitation after the save-the-date) update the same entry in the
+//     recipient's calendar instead of adding one.
+//
+// Every header value and the body are Go templates (text/template syntax) over the row's
+// columns: a column's header made into an identifier, so "First name" is {{.FirstName}} and
+// "E-mail" is {{.Email}}. Functions available besides Go's built-ins: default, upper, lower,
+// trim ({{.Ministry | default "the competent authority"}} uses the text when the cell is
+// empty). A placeholder naming a column the workbook does not have is an error found before
+// anything is rendered, never an empty string; the error gives the file, the line and the
+// closest column name. A cell holding a line break or another control character cannot be
+// used in a header: that row fails rather than getting a damaged header.
+//
+// # The Markdown
+//
+// CommonMark with GitHub's tables, strikethrough (~~text~~) and automatic links for bare
+// addresses; straight quotes become typographic ones ("…" → “…”, ' → ’) and -- a dash. As in
+// all Markdown, a single line break inside a paragraph is a space: end a line with a
+// backslash to keep the break, as in a signature block. HTML written in the Markdown is kept.
+//
+// {{if}}, {{else}}, {{end}}, {{range}} and {{with}} written on lines of their own around
+// paragraphs choose between whole paragraphs:
+//
+//	{{if eq .Language "fr"}}
+//	Cette lettre existe aussi en français.
+//	{{else}}
+//	This letter also exists in French.
+//	{{end}}
+//
+// Placeholders work in link addresses too: [register]({{.RegistrationURL}}).
+//
+// # Languages
+//
+// Rows whose Language cell is "fr" use message.fr.md; "fr-BE" uses message.fr-BE.md, else
+// message.fr.md; anything else, or an empty cell, uses message.md. A language with no variant
+// is a warning, not an error.
+//
+// # What a rendered message holds
+//
+// multipart/alternative of an HTML part (the Markdown rendered by goldmark into a clean,
+// mobile-friendly layout; every value from a cell is HTML-escaped) and a plain-text part;
+// images referenced from the body that exist in the folder are embedded inline; then the
+// attachments and the calendar file. Cell values never change the structure of the message:
+// a cell holding Markdown or HTML shows as text.
+//
+// The HTML part is one centred column, at most 640 pixels wide, in a serif font, with every
+// style written on its element, as mail programs require; Outlook for Windows gets a fixed
+// width. An image wider than the column is shown at the column's width. Images on the web
+// (https://…) are left as links, with a warning: most mail programs hide them.
+//
+// The text part is made from the HTML: paragraphs separated by an empty line and never cut,
+// since mail programs wrap long lines on screen; list items start with "-" or "1."; links
+// are followed by their address in angle brackets; images are left out.
+//
+// # For programs
+//
+// The Markdown is converted once, when the folder is loaded, with each template action
+// replaced by a token, and the result parsed as html/template; rendering a message only
+// executes templates. Load reports every fault of the folder at once as Problems (Check);
+// Render refuses a language variant with an error.
+package campaign

@@ -1,0 +1,132 @@
+package campaign
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+
+	// Event times name their zone (Europe/Amsterdam); Windows has no zone database for Go
+	// to read, so the program carries its own.
+	_ "time/tzdata"
+)
+
+// eventTime is a parsed Event-Start or Event-End: a whole day, or an instant.
+type eventTime struct {
+	t      time.Time
+	allDay bool
+}
+
+const eventFormats = "a date (2024-02-14) or a local time and a time zone (2024-02-14T09:30 Europe/Amsterdam)"
+
+// parseEventTime reads "2024-02-14", "2024-02-14T09:30 Europe/Amsterdam",
+// "2024-02-14 09:30:00 Europe/Amsterdam" or "2024-02-14T08:30 UTC".
+func parseEventTime(s string) (eventTime, error) {
+	s = strings.TrimSpace(s)
+	if d, err := time.Parse("2006-01-02", s); err == nil {
+		return eventTime{t: d, allDay: true}, nil
+	}
+	fields := strings.Fields(s)
+	var local, zone string
+	switch len(fields) {
+	case 2: // 2024-02-14T09:30 Europe/Amsterdam
+		local, zone = fields[0], fields[1]
+	case 3: // 2024-02-14 09:30 Europe/Amsterdam
+		local, zone = fields[0]+"T"+fields[1], fields[2]
+	default:
+		if len(fields) == 1 && strings.Contains(s, "T") {
+			return eventTime{}, fmt.Errorf("%q has no time zone; write it after the time, as in 2024-02-14T09:30 Europe/Amsterdam", s)
+		}
+		return eventTime{}, fmt.Errorf("%q is not %s", s, eventFormats)
+	}
+	layout := ""
+	for _, l := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if _, err := time.Parse(l, local); err == nil {
+			layout = l
+		}
+	}
+	if layout == "" {
+		return eventTime{}, fmt.Errorf("%q is not %s", s, eventFormats)
+	}
+	loc := time.UTC
+	if !strings.EqualFold(zone, "UTC") && zone != "Z" {
+		var err error
+		if loc, err = time.LoadLocation(zone); err != nil || zone == "Local" {
+			return eventTime{}, fmt.Errorf("%q: unknown time zone %q; use a name such as Europe/Amsterdam or UTC", s, zone)
+		}
+	}
+	t, err := time.ParseInLocation(layout, local, loc)
+	if err != nil {
+		return eventTime{}, fmt.Errorf("%q is not %s", s, eventFormats)
+	}
+	return eventTime{t: t}, nil
+}
+
+// eventFields are the rendered Event headers of one message.
+type eventFields struct {
+	summary, start, end, location, description string
+}
+
+// buildCalendar writes the iCalendar object of the event. All-day events use DATE values with
+// the exclusive end the standard requires (the day after the last day). Timed events are
+// written in UTC: every calendar program, Outlook included, converts UTC to the reader's
+// zone, whereas a TZID needs a VTIMEZONE block that has to be generated from zone rules and
+// that Outlook is known to misread.
+func buildCalendar(f eventFields, uid string, stamp time.Time) ([]byte, error) {
+	start, err := parseEventTime(f.start)
+	if err != nil {
+		return nil, fmt.Errorf("Event-Start: %w", err)
+	}
+	end := start
+	if strings.TrimSpace(f.end) != "" {
+		if end, err = parseEventTime(f.end); err != nil {
+			return nil, fmt.Errorf("Event-End: %w", err)
+		}
+	}
+	switch {
+	case start.allDay != end.allDay:
+		return nil, errors.New("Event-Start and Event-End must both be dates or both be times")
+	case end.t.Before(start.t):
+		return nil, fmt.Errorf("Event-End %s is before Event-Start %s", strings.TrimSpace(f.end), strings.TrimSpace(f.start))
+	case strings.TrimSpace(f.summary) == "":
+		return nil, errors.New("the Event header is empty; it is the title of the calendar entry")
+	}
+
+	cal := ics.NewCalendarFor("herald")
+	cal.SetProductId("-//MLA Initiative//herald//EN")
+	cal.SetMethod(ics.MethodPublish)
+	cal.SetCalscale("GREGORIAN")
+	ev := cal.AddEvent(uid)
+	ev.SetDtStampTime(stamp)
+	ev.SetSequence(0)
+	if start.allDay {
+		ev.SetAllDayStartAt(start.t)
+		ev.SetAllDayEndAt(end.t.AddDate(0, 0, 1))
+	} else {
+		ev.SetStartAt(start.t)
+		ev.SetEndAt(end.t)
+	}
+	ev.SetSummary(strings.TrimSpace(f.summary))
+	if s := strings.TrimSpace(f.location); s != "" {
+		ev.SetLocation(s)
+	}
+	if s := strings.TrimSpace(f.description); s != "" {
+		ev.SetDescription(s)
+	}
+	ev.SetStatus(ics.ObjectStatusConfirmed)
+	// RFC 5545 lines end in CRLF; the library's default is LF on every system.
+	return []byte(cal.Serialize(ics.WithNewLineWindows)), nil
+}
+
+// eventUID is the calendar entry's identity: a digest of the event's title and start as the
+// default message file writes them. Sending again, in any language, or sending the
+// invitation after the save-the-date with the same Event and Event-Start lines, updates
+// the entry already in the recipient's calendar instead of adding a second one.
+func eventUID(title, start string) string {
+	sum := sha256.Sum256([]byte("herald event\x00" + strings.TrimSpace(title) + "\x00" + strings.TrimSpace(start)))
+	return hex.EncodeToString(sum[:16]) + "@herald"
+}

@@ -1,0 +1,876 @@
+package campaign
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/gif" // image sizes for the width Outlook needs
+	_ "image/jpeg"
+	_ "image/png"
+	"io"
+	"io/fs"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	htmltemplate "html/template"
+	texttemplate "text/template"
+
+	"github.com/mla-initiative/herald/internal/message"
+	"golang.org/x/text/language"
+)
+
+// Options are the settings that are not part of the template folder.
+type Options struct {
+	// From and ReplyTo, when not empty, replace the template's From and Reply-To headers.
+	From, ReplyTo string
+	// Now gives the Date of every message and the DTSTAMP of calendar files; nil means
+	// time.Now.
+	Now func() time.Time
+	// NewID returns the unique part of a Message-ID, which is NewID()+"@"+the sender's
+	// domain; nil means 26 random characters from crypto/rand.
+	NewID func() string
+}
+
+// Template is a loaded template folder. It is safe for concurrent use.
+type Template struct {
+	name     string
+	opt      Options
+	files    *fileCache
+	variants []*variant // the default first, then by tag
+	problems []Problem  // found while loading, whatever the workbook
+	order    map[string]int
+
+	from    *message.Address // from Options.From
+	replyTo []message.Address
+}
+
+// variant is one language of the template: message.md or message.html and what goes with it.
+type variant struct {
+	tag     string // as in the file name, "" for the default
+	lang    string // for the lang attribute
+	file    string // message.fr.md
+	txtFile string // message.fr.txt beside message.fr.html, or ""
+
+	headers map[string]*part // every header but Attach
+	attach  []*part
+
+	from     *message.Address // the From header when it has no placeholder
+	html     *htmltemplate.Template
+	layout   *layout // nil for message.html, which is a whole document
+	text     *texttemplate.Template
+	textFast *fastText // text compiled for direct execution, or nil
+	bodies   []*part   // the body and, beside message.html, message.txt: for Fields and Check
+	inline   []message.File
+	staticAt []string // cleaned paths of Attach headers without placeholders, in order
+
+	event    bool
+	uid      string
+	calendar []byte // when no Event header has a placeholder
+
+	err error // the first error of this file: Render refuses to use it
+}
+
+// part is one template: a header value or a body.
+type part struct {
+	file   string
+	header string // "" for a body
+	line   int
+	src    string                 // as written
+	value  string                 // the value, when it has no action
+	addrs  []message.Address      // an address header's value when it has no action, parsed
+	tmpl   *texttemplate.Template // nil when it has no action, and for bodies
+	fast   *fastText              // tmpl compiled for direct execution, or nil
+	fields []fieldRef
+	broken bool
+}
+
+type fieldRef struct {
+	name string
+	line int
+}
+
+// funcs are the functions templates may call besides Go's built-ins.
+var funcs = map[string]any{
+	"default": func(def, value string) string {
+		if strings.TrimSpace(value) == "" {
+			return def
+		}
+		return value
+	},
+	"upper": strings.ToUpper,
+	"lower": strings.ToLower,
+	"trim":  strings.TrimSpace,
+}
+
+// Load reads the template folder fsys. name is how messages refer to the folder
+// ("templates/invitation", or the path the user gave, made absolute by the caller if
+// messages should show absolute paths). For a folder on disk, pass os.Root's FS, which also
+// refuses symbolic links leading out of it.
+//
+// Load fails only when the folder cannot be read or holds no message.md or message.html.
+// Every other fault is a Problem, all reported together by Check; Render refuses a variant
+// that has one.
+func Load(fsys fs.FS, name string, opt Options) (*Template, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.NewID == nil {
+		opt.NewID = rand.Text
+	}
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("reading template folder %s: %w", name, err)
+	}
+	t := &Template{name: name, opt: opt, files: &fileCache{fsys: fsys, dir: name}, order: map[string]int{"": 0}}
+
+	type files struct{ md, html, txt string }
+	byTag := make(map[string]*files)
+	var tags []string
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		tag, ext, ok := messageFileName(e.Name())
+		if !ok {
+			continue
+		}
+		if tag != "" && !isLanguageTag(tag) {
+			t.problems = append(t.problems, Problem{
+				File: e.Name(), Warning: true,
+				Message: fmt.Sprintf("file ignored: %q is not a language code", tag),
+				Hint:    "language variants are named with a two-letter code: message.fr.md, message.es.md, message.fr-BE.md",
+			})
+			continue
+		}
+		key := strings.ToLower(tag)
+		f := byTag[key]
+		if f == nil {
+			f = &files{}
+			byTag[key] = f
+			tags = append(tags, key)
+		}
+		switch ext {
+		case "md":
+			f.md = e.Name()
+		case "html", "htm":
+			f.html = e.Name()
+		case "txt":
+			f.txt = e.Name()
+		}
+	}
+	def := byTag[""]
+	if def == nil || def.md == "" && def.html == "" {
+		return nil, fmt.Errorf("template folder %s has no message.md (or message.html); it is the message sent to every row without a language of its own", name)
+	}
+	slices.Sort(tags) // "" first
+
+	t.loadSettings()
+	var first *variant
+	for _, key := range tags {
+		f := byTag[key]
+		main, txt := f.md, ""
+		switch {
+		case f.md != "" && f.html != "":
+			// Guessing which one is meant could send an old draft.
+			t.problems = append(t.problems, Problem{
+				File:    f.md,
+				Message: fmt.Sprintf("both %s and %s exist; a language has either a .md or a .html file", f.md, f.html),
+				Hint:    "remove or rename the one that should not be sent",
+			})
+		case f.html != "":
+			main, txt = f.html, f.txt
+		}
+		if main == "" {
+			t.problems = append(t.problems, Problem{
+				File: f.txt, Warning: true,
+				Message: "file ignored: a .txt file is only used beside a .html file of the same language",
+			})
+			continue
+		}
+		if f.txt != "" && txt == "" {
+			t.problems = append(t.problems, Problem{
+				File: f.txt, Warning: true,
+				Message: fmt.Sprintf("file ignored: the text part of %s is made from its Markdown", main),
+			})
+		}
+		t.order[main] = len(t.order)
+		if txt != "" {
+			t.order[txt] = len(t.order)
+		}
+		v, err := t.loadVariant(main, txt, first)
+		if err != nil {
+			return nil, err
+		}
+		if first == nil {
+			first = v
+		}
+		t.variants = append(t.variants, v)
+	}
+	t.checkConsistency()
+	for _, v := range t.variants {
+		for _, p := range t.problems {
+			if !p.Warning && (p.File == v.file || p.File == "" || p.File == v.txtFile && v.txtFile != "") {
+				v.err = errors.New(p.String())
+				break
+			}
+		}
+	}
+	sortProblems(t.problems, t.order)
+	return t, nil
+}
+
+// isLanguageTag reports whether tag is a language code with a two-letter language, such as
+// fr or fr-BE. Three-letter codes exist but are refused: they would make backups such as
+// message.old.md or message.new.md (Newari) into variants.
+func isLanguageTag(tag string) bool {
+	if len(tag) < 2 || !isLetter(tag[0]) || !isLetter(tag[1]) || len(tag) > 2 && tag[2] != '-' {
+		return false
+	}
+	_, err := language.Parse(tag)
+	return err == nil
+}
+
+// messageFileName splits "message.fr-BE.md" into "fr-BE" and "md".
+func messageFileName(name string) (tag, ext string, ok bool) {
+	lower := strings.ToLower(name)
+	if !strings.HasPrefix(lower, "message.") {
+		return "", "", false
+	}
+	rest := name[len("message."):]
+	dot := strings.LastIndexByte(rest, '.')
+	if dot < 0 {
+		ext, rest = strings.ToLower(rest), ""
+	} else {
+		ext, rest = strings.ToLower(rest[dot+1:]), rest[:dot]
+	}
+	switch ext {
+	case "md", "html", "htm", "txt":
+		return rest, ext, !strings.Contains(rest, ".")
+	}
+	return "", "", false
+}
+
+// loadSettings parses the From and Reply-To settings.
+func (t *Template) loadSettings() {
+	if s := strings.TrimSpace(t.opt.From); s != "" {
+		a, notices, err := message.ParseAddress(s)
+		if err != nil {
+			t.problems = append(t.problems, Problem{Message: "From setting: " + err.Error(), Hint: "give it as Name <name@domain>, or leave it out to use the template's From"})
+		} else {
+			t.from = &a
+		}
+		t.addNotices("", 0, "From setting", notices)
+	}
+	if s := strings.TrimSpace(t.opt.ReplyTo); s != "" {
+		list, notices, err := message.ParseList(s)
+		if err != nil {
+			t.problems = append(t.problems, Problem{Message: "Reply-To setting: " + err.Error()})
+		}
+		t.replyTo = list
+		t.addNotices("", 0, "Reply-To setting", notices)
+	}
+}
+
+func (t *Template) addNotices(file string, line int, what string, notices []message.Notice) {
+	for _, n := range notices {
+		t.problems = append(t.problems, Problem{File: file, Line: line, Warning: true, Message: what + ": " + string(n)})
+	}
+}
+
+func (t *Template) problem(file string, line int, format string, args ...any) *Problem {
+	t.problems = append(t.problems, Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+	return &t.problems[len(t.problems)-1]
+}
+
+// checkUTF8 reports a file saved in another encoding than UTF-8, as Windows editors may
+// do (Windows-1252), which would turn every accented letter into garbage.
+func (t *Template) checkUTF8(file string, src []byte) {
+	if utf8.Valid(src) {
+		return
+	}
+	line := 1
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && size == 1 {
+			break
+		}
+		if r == '\n' {
+			line++
+		}
+		i += size
+	}
+	t.problem(file, line, "the file is not in UTF-8: accented letters would show as garbage").Hint =
+		"open it in a text editor and save it with the encoding UTF-8"
+}
+
+// loadVariant reads one language's message file (and text file, beside a .html). first is
+// the default variant, nil while loading it.
+func (t *Template) loadVariant(main, txt string, first *variant) (*variant, error) {
+	src, err := fs.ReadFile(t.files.fsys, main)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s in %s: %w", main, t.name, err)
+	}
+	tag, ext, _ := messageFileName(main)
+	v := &variant{tag: tag, file: main, txtFile: txt, headers: make(map[string]*part)}
+	if tag != "" {
+		v.lang = language.Make(tag).String()
+	}
+
+	t.checkUTF8(main, src)
+	pf := parseFile(main, string(src))
+	t.problems = append(t.problems, pf.problems...)
+	for _, h := range pf.headers {
+		p := t.newPart(main, h.line, h.name, h.value)
+		if h.name == "Attach" {
+			v.attach = append(v.attach, p)
+		} else {
+			v.headers[h.name] = p
+		}
+	}
+	t.checkHeaders(v, first)
+
+	body := &part{file: main, line: pf.bodyLine}
+	t.parseCheck(body, pf.body)
+	v.bodies = append(v.bodies, body)
+	if strings.TrimSpace(pf.body) == "" {
+		t.problems = append(t.problems, Problem{File: main, Line: pf.bodyLine, Warning: true, Message: "the message has no text"})
+	}
+	var textBody *part
+	if txt != "" {
+		tsrc, err := fs.ReadFile(t.files.fsys, txt)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s in %s: %w", txt, t.name, err)
+		}
+		t.checkUTF8(txt, tsrc)
+		textBody = &part{file: txt, line: 1}
+		t.parseCheck(textBody, normalizeSource(string(tsrc)))
+		v.bodies = append(v.bodies, textBody)
+		if !textBody.broken {
+			v.text = t.parseText(txt, normalizeSource(string(tsrc)))
+		}
+	}
+	if body.broken {
+		return v, nil
+	}
+
+	tokenized, ts := tokenize(pf.body)
+	images := t.imageFunc(v, pf.body, pf.bodyLine, ext == "md")
+	var htmlSrc, textSrc string
+	if ext == "md" {
+		rtl := rtlLanguages[primary(v.htmlLang())]
+		l := newLayout(v.htmlLang(), rtl)
+		v.layout = &l
+		out, err := convertMarkdown(newMarkdown(), tokenized)
+		if err != nil {
+			t.problem(main, pf.bodyLine, "converting the Markdown: %v", err)
+			return v, nil
+		}
+		out = hoistParagraphs(out, ts)
+		for _, b := range misnested(out, ts) {
+			t.problems = append(t.problems, Problem{
+				File: main, Line: pf.bodyLine + ts.lines[b[1]], Warning: true,
+				Message: fmt.Sprintf("%s is not in the same paragraph, list or table as the %s on line %d; the HTML of some messages will be malformed",
+					ts.actions[b[1]], ts.actions[b[0]], pf.bodyLine+ts.lines[b[0]]),
+				Hint: "put {{if …}}, {{else}} and {{end}} each on a line of its own, with an empty line before and after, to choose between whole paragraphs",
+			})
+		}
+		textSrc = htmlToText(out, ts)
+		htmlSrc = rewriteTags(out, ts, tagStyles(rtl), images)
+	} else {
+		htmlSrc = rewriteTags(tokenized, ts, nil, images)
+		textSrc = htmlToText(htmlSrc, ts)
+	}
+
+	h, err := htmltemplate.New(main).Funcs(htmltemplate.FuncMap(funcs)).Option("missingkey=error").Parse(ts.restore(htmlSrc))
+	if err == nil {
+		// html/template works out its escaping on the first execution; do it now so that an
+		// action it cannot escape is found before any message is rendered.
+		var escErr *htmltemplate.Error
+		if err2 := h.Execute(io.Discard, nil); errors.As(err2, &escErr) {
+			err = err2
+		}
+	}
+	if err != nil {
+		t.problems = append(t.problems, Problem{
+			File: main, Line: pf.bodyLine,
+			Message: "the HTML made from this file cannot be a template: " + trimTemplateError(err.Error()),
+			Hint:    "an action such as {{if}} must open and close in the same place of the HTML, e.g. not inside a link on one side and outside it on the other",
+		})
+		return v, nil
+	}
+	v.html = h
+	if v.text == nil {
+		v.text = t.parseText(main, ts.restore(textSrc))
+	}
+	v.textFast = compileFast(v.text)
+	return v, nil
+}
+
+func (v *variant) htmlLang() string { return v.lang }
+
+func primary(tag string) string {
+	if i := strings.IndexByte(tag, '-'); i >= 0 {
+		return strings.ToLower(tag[:i])
+	}
+	return strings.ToLower(tag)
+}
+
+// parseText parses an executable text template. Its source has been checked already.
+func (t *Template) parseText(name, src string) *texttemplate.Template {
+	tt, err := texttemplate.New(name).Funcs(funcs).Option("missingkey=error").Parse(src)
+	if err != nil {
+		t.problem(name, 0, "the text part cannot be a template: %s", trimTemplateError(err.Error()))
+		return nil
+	}
+	return tt
+}
+
+// newPart makes a header's template.
+func (t *Template) newPart(file string, line int, header, src string) *part {
+	p := &part{file: file, header: header, line: line, src: src}
+	if !strings.Contains(src, "{{") {
+		p.value = src
+		return p
+	}
+	t.parseCheck(p, src)
+	if p.broken {
+		return p
+	}
+	tt, err := texttemplate.New(file).Funcs(funcs).Option("missingkey=error").Parse(src)
+	if err != nil { // parseCheck parsed the same text
+		p.broken = true
+		return p
+	}
+	p.tmpl = tt
+	p.fast = compileFast(tt)
+	return p
+}
+
+// parseCheck parses src as it stands in the file, with as many line breaks before it as
+// there are lines above it, so that every position text/template reports is a line of the
+// file, and collects the columns it uses.
+func (t *Template) parseCheck(p *part, src string) {
+	if !strings.Contains(src, "{{") {
+		return
+	}
+	pre := strings.Repeat("\n", max(0, p.line-1))
+	tt, err := texttemplate.New(p.file).Funcs(funcs).Parse(pre + src)
+	if err != nil {
+		p.broken = true
+		line, msg := splitTemplateError(err.Error(), p.file)
+		where := ""
+		if p.header != "" {
+			where = p.header + ": "
+			line = p.line
+		}
+		t.problems = append(t.problems, Problem{File: p.file, Line: line, Message: where + msg, Hint: templateHint(msg)})
+		return
+	}
+	p.fields = collectFields(tt)
+}
+
+func templateHint(msg string) string {
+	switch {
+	case strings.Contains(msg, "function") && strings.Contains(msg, "not defined"):
+		return "the functions are default, upper, lower and trim, and Go's built-ins (eq, ne, if, and, or, not, printf …); a column is written with a dot: {{.Country}}"
+	case strings.Contains(msg, "unexpected EOF"), strings.Contains(msg, "missing end"):
+		return "every {{if …}}, {{range …}} and {{with …}} needs its {{end}}"
+	case strings.Contains(msg, "bad character"):
+		return "a column name has no spaces or punctuation: \"First name\" is written {{.FirstName}}"
+	}
+	return ""
+}
+
+// splitTemplateError turns "template: message.md:12: unexpected …" into 12 and the rest.
+func splitTemplateError(s, file string) (int, string) {
+	s = strings.TrimPrefix(s, "template: ")
+	if rest, ok := strings.CutPrefix(s, file+":"); ok {
+		n := 0
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			n = n*10 + int(rest[i]-'0')
+			i++
+		}
+		if i > 0 {
+			rest = rest[i:]
+			// skip a column number
+			if len(rest) > 1 && rest[0] == ':' && rest[1] >= '0' && rest[1] <= '9' {
+				rest = strings.TrimLeft(rest[1:], "0123456789")
+			}
+			return n, strings.TrimSpace(strings.TrimPrefix(rest, ":"))
+		}
+	}
+	return 0, s
+}
+
+// trimTemplateError removes text/template's "template: name:line:col:" prefix, whose
+// positions refer to generated text and would mislead.
+func trimTemplateError(s string) string {
+	s = strings.TrimPrefix(s, "template: ")
+	s = strings.TrimPrefix(s, "html/template:")
+	if i := strings.Index(s, ": "); i >= 0 && strings.Count(s[:i], ":") >= 1 {
+		s = s[i+2:]
+	}
+	// html/template's description of the contexts is for its own developers.
+	if i := strings.Index(s, ": {state"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// checkHeaders finds what is wrong with a variant's headers without a workbook.
+func (t *Template) checkHeaders(v *variant, first *variant) {
+	subj := v.headers["Subject"]
+	switch {
+	case subj == nil:
+		t.problems = append(t.problems, Problem{
+			File: v.file, Line: 1, Message: "no Subject header",
+			Hint: "start the file with a line such as \"Subject: Save the date\", then an empty line, then the text",
+		})
+	case subj.tmpl == nil && !subj.broken && strings.TrimSpace(subj.value) == "":
+		t.problem(v.file, subj.line, "Subject is empty")
+	}
+	for _, name := range []string{"Subject", "Event", "Event-Location", "Event-Description", "Event-Start", "Event-End", "Language"} {
+		if p := v.headers[name]; p != nil && p.tmpl == nil && message.ContainsControl(p.value) {
+			t.problem(v.file, p.line, "%s contains a control character", name)
+		}
+	}
+
+	if p := v.headers["Language"]; p != nil {
+		lang := strings.TrimSpace(p.value)
+		tag, err := language.Parse(lang)
+		switch {
+		case p.tmpl != nil || p.broken:
+			t.problem(v.file, p.line, "Language cannot have a placeholder: it says which language this file is written in")
+		case err != nil:
+			t.problem(v.file, p.line, "Language %q is not a language code", lang).Hint = "write a code such as en, fr, es"
+		case v.tag == "":
+			v.lang = tag.String()
+		case primary(tag.String()) != primary(v.tag):
+			t.problems = append(t.problems, Problem{File: v.file, Line: p.line, Warning: true,
+				Message: fmt.Sprintf("Language %q ignored: the file name says %q", lang, v.tag)})
+		}
+	}
+	if v.tag == "" && v.lang == "" {
+		v.lang = "en"
+	}
+
+	if p := v.headers["From"]; p != nil && p.tmpl == nil && !p.broken && t.opt.From == "" {
+		a, notices, err := message.ParseAddress(p.value)
+		if err != nil {
+			t.problem(v.file, p.line, "From: %v", err)
+		} else {
+			v.from = &a
+		}
+		t.addNotices(v.file, p.line, "From", notices)
+	}
+	if v.headers["From"] == nil && strings.TrimSpace(t.opt.From) == "" {
+		t.problems = append(t.problems, Problem{
+			File: v.file, Line: 1, Message: "no sender: no From header and no From setting",
+			Hint: "add a line such as \"From: MLA Initiative <mla-initiative@example.org>\", or give the --from setting",
+		})
+	}
+	for _, name := range []string{"Reply-To", "To", "Cc", "Bcc"} {
+		p := v.headers[name]
+		if p == nil || p.tmpl != nil || p.broken || name == "Reply-To" && t.opt.ReplyTo != "" {
+			continue
+		}
+		list, notices, err := message.ParseList(p.value)
+		if err != nil {
+			t.problem(v.file, p.line, "%s: %v", name, err)
+		}
+		p.addrs = list
+		if p.addrs == nil {
+			p.addrs = []message.Address{}
+		}
+		if name == "To" && err == nil && strings.TrimSpace(p.value) == "" {
+			t.problem(v.file, p.line, "To is empty").Hint = "remove the line to send to each row's Email column"
+		}
+		t.addNotices(v.file, p.line, name, notices)
+	}
+
+	var total int64
+	for _, p := range v.attach {
+		if p.tmpl != nil || p.broken || strings.TrimSpace(p.value) == "" {
+			continue
+		}
+		c, err := cleanPath(p.value)
+		if err != nil {
+			t.problem(v.file, p.line, "Attach: %v", err)
+			continue
+		}
+		info, err := t.files.stat(c)
+		if err != nil {
+			t.problem(v.file, p.line, "Attach: %v", err)
+			continue
+		}
+		total += info.Size()
+		v.staticAt = append(v.staticAt, c)
+	}
+	// Base64 makes attachments a third larger; 10 MB is a common limit of ministries' servers.
+	if total*4/3 > 10<<20 {
+		t.problems = append(t.problems, Problem{File: v.file, Warning: true,
+			Message: fmt.Sprintf("the attachments add up to %.1f MB, over 13 MB once encoded; many mail servers refuse messages over 10 MB", float64(total)/(1<<20)),
+			Hint:    "send large documents as a link instead"})
+	}
+
+	t.checkEvent(v, first)
+}
+
+// checkEvent validates the Event headers and, when none has a placeholder, writes the
+// calendar file once for every message of this language.
+func (t *Template) checkEvent(v *variant, first *variant) {
+	ev, start := v.headers["Event"], v.headers["Event-Start"]
+	var others []string
+	for _, n := range []string{"Event-Start", "Event-End", "Event-Location", "Event-Description"} {
+		if v.headers[n] != nil {
+			others = append(others, n)
+		}
+	}
+	switch {
+	case ev == nil && len(others) > 0:
+		t.problem(v.file, v.headers[others[0]].line, "%s without an Event header", others[0]).Hint =
+			"add \"Event: <title of the calendar entry>\" or remove the Event-… lines"
+		return
+	case ev == nil:
+		return
+	case start == nil:
+		t.problem(v.file, ev.line, "Event without an Event-Start header").Hint = "add a line such as \"Event-Start: 2024-02-14\""
+		return
+	}
+	v.event = true
+	basis := v
+	if first != nil && first.headers["Event"] != nil && first.headers["Event-Start"] != nil {
+		basis = first
+	}
+	v.uid = eventUID(rawValue(basis.headers["Event"]), rawValue(basis.headers["Event-Start"]))
+
+	static := true
+	for _, n := range []string{"Event", "Event-Start", "Event-End", "Event-Location", "Event-Description"} {
+		if p := v.headers[n]; p != nil && (p.tmpl != nil || p.broken) {
+			static = false
+		}
+	}
+	for _, n := range []string{"Event-Start", "Event-End"} {
+		if p := v.headers[n]; p != nil && p.tmpl == nil && !p.broken {
+			if _, err := parseEventTime(p.value); err != nil {
+				t.problem(v.file, p.line, "%s: %v", n, err)
+				static = false
+			}
+		}
+	}
+	if !static {
+		return
+	}
+	cal, err := buildCalendar(v.eventFields(), v.uid, t.opt.Now())
+	if err != nil {
+		t.problem(v.file, ev.line, "%v", err)
+		return
+	}
+	v.calendar = cal
+}
+
+func rawValue(p *part) string {
+	if p == nil {
+		return ""
+	}
+	return p.src
+}
+
+// checkConsistency warns when a language variant differs from the default in what it sends,
+// which is rarely meant: French rows without the calendar file, Spanish rows without the
+// letter.
+func (t *Template) checkConsistency() {
+	if len(t.variants) < 2 {
+		return
+	}
+	def := t.variants[0]
+	for _, v := range t.variants[1:] {
+		if v.event != def.event {
+			has, hasNot := def, v
+			if v.event {
+				has, hasNot = v, def
+			}
+			t.problems = append(t.problems, Problem{File: v.file, Warning: true,
+				Message: fmt.Sprintf("%s has an Event and %s has none: only some rows get the calendar file", has.file, hasNot.file)})
+		}
+		if len(v.attach) != len(def.attach) {
+			t.problems = append(t.problems, Problem{File: v.file, Warning: true,
+				Message: fmt.Sprintf("%s has %d Attach lines and %s has %d", v.file, len(v.attach), def.file, len(def.attach))})
+		}
+	}
+}
+
+// imageFunc embeds the images of a variant's body that are files of the folder. It records
+// a problem for an image that should be in the folder and is not.
+func (t *Template) imageFunc(v *variant, body string, bodyLine int, sized bool) imageFunc {
+	lineOf := func(src string) int {
+		if i := strings.Index(body, src); i >= 0 {
+			return bodyLine + strings.Count(body[:i], "\n")
+		}
+		return bodyLine
+	}
+	return func(src string) (string, int, bool) {
+		if hasScheme(src) {
+			if s := strings.ToLower(src); strings.HasPrefix(s, "http:") || strings.HasPrefix(s, "https:") {
+				t.problems = append(t.problems, Problem{File: v.file, Line: lineOf(src), Warning: true,
+					Message: fmt.Sprintf("image %q is on the web: most mail programs will not show it until the reader allows it", src),
+					Hint:    "put the image file in the template folder and refer to it by its name, so it is sent with the message"})
+			}
+			return "", 0, false
+		}
+		name := src
+		if u, err := url.PathUnescape(src); err == nil {
+			name = u
+		}
+		p, err := cleanPath(name)
+		if err == nil {
+			var data []byte
+			if data, err = t.files.read(p); err == nil {
+				return "cid:" + v.addInline(p, data), imageWidth(data, sized), true
+			}
+		}
+		t.problem(v.file, lineOf(src), "image: %v", err)
+		return "", 0, false
+	}
+}
+
+func (v *variant) addInline(p string, data []byte) string {
+	sum := sha256.Sum256(data)
+	cid := hex.EncodeToString(sum[:12]) + "@herald"
+	for _, f := range v.inline {
+		if f.ContentID == cid {
+			return cid
+		}
+	}
+	v.inline = append(v.inline, message.File{Name: path.Base(p), ContentType: contentType(p), ContentID: cid, Data: data})
+	return cid
+}
+
+// imageWidth is the width at which to show an image in the Markdown layout: its own, but no
+// wider than the column.
+func imageWidth(data []byte, sized bool) int {
+	if !sized {
+		return 0
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil || cfg.Width <= 0 {
+		return 0
+	}
+	return min(cfg.Width, contentWidth)
+}
+
+// hasScheme reports whether src starts with a URL scheme (https:, cid:, data:). A single
+// letter is a Windows drive, not a scheme.
+func hasScheme(src string) bool {
+	i := strings.IndexByte(src, ':')
+	if i < 2 {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		c := src[j]
+		if !isLetter(c) && (j == 0 || !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// Name returns the name the template was loaded with.
+func (t *Template) Name() string { return t.name }
+
+// Languages returns the language of every variant, "" standing for message.md, which comes
+// first; the others are sorted.
+func (t *Template) Languages() []string {
+	langs := make([]string, len(t.variants))
+	for i, v := range t.variants {
+		langs[i] = v.tag
+	}
+	return langs
+}
+
+// Fields returns, sorted, every column a placeholder names in any file, header or body.
+// Without a To header (or Cc, Bcc) the message also reads the Email (Cc, Bcc) column, which
+// Fields does not list.
+func (t *Template) Fields() []string {
+	var names []string
+	for _, v := range t.variants {
+		for _, p := range v.parts() {
+			for _, f := range p.fields {
+				names = append(names, f.name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// parts returns every template of the variant in file order.
+func (v *variant) parts() []*part {
+	var ps []*part
+	for _, p := range v.headers {
+		ps = append(ps, p)
+	}
+	ps = append(ps, v.attach...)
+	slices.SortFunc(ps, func(a, b *part) int { return a.line - b.line })
+	return append(ps, v.bodies...)
+}
+
+// Variant says which variant serves rows whose Language cell is lang: "" for message.md or
+// the tag of a message.<tag>.md. fellBack is true when lang names a language that has no
+// variant, which deserves a warning: message.md is used, in another language. A cell in the
+// language of message.md itself (its Language header, English if it has none) is no fallback.
+func (t *Template) Variant(lang string) (chosen string, fellBack bool) {
+	v, fell := t.pick(lang)
+	return v.tag, fell
+}
+
+func (t *Template) pick(lang string) (*variant, bool) {
+	def := t.variants[0]
+	l := strings.ReplaceAll(strings.TrimSpace(lang), "_", "-")
+	if l == "" {
+		return def, false
+	}
+	for _, v := range t.variants[1:] {
+		if strings.EqualFold(v.tag, l) {
+			return v, false
+		}
+	}
+	p := primary(l)
+	for _, v := range t.variants[1:] {
+		if strings.EqualFold(v.tag, p) {
+			return v, false
+		}
+	}
+	return def, p != primary(def.lang)
+}
+
+// HeaderFields returns, sorted, the columns a placeholder names in a header (Subject, From,
+// To, Attach, …) of any variant: a cell of such a column must not hold a line break. Without
+// a To (Cc, Bcc) header the Email (Cc, Bcc) column is read too, which HeaderFields does not
+// list.
+func (t *Template) HeaderFields() []string {
+	var names []string
+	for _, v := range t.variants {
+		for _, p := range v.headers {
+			for _, f := range p.fields {
+				names = append(names, f.name)
+			}
+		}
+		for _, p := range v.attach {
+			for _, f := range p.fields {
+				names = append(names, f.name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}

@@ -1,0 +1,140 @@
+package contacts
+
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"testing"
+	"time"
+)
+
+const benchRows = 10_000
+
+var benchHeader = []string{"Country", "Authority", "Salutation", "Title", "First name", "Last name", "Position", "Email", "Cc", "Language"}
+
+func benchTable() [][]string {
+	rows := make([][]string, benchRows)
+	for i := range rows {
+		rows[i] = []string{
+			fmt.Sprintf("Country %d", i%200),
+			"Ministry of Justice and Human Rights",
+			"Excellency",
+			"H.E.",
+			fmt.Sprintf("Given%d", i),
+			fmt.Sprintf("Family%d", i),
+			"Minister of Justice",
+			fmt.Sprintf("minister.%d@justice.example", i),
+			fmt.Sprintf("cabinet.%d@justice.example", i),
+			[]string{"en", "fr", "es"}[i%3],
+		}
+	}
+	return rows
+}
+
+func writeBenchXLSX(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "contacts.xlsx")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := WriteXLSX(f, "Authorities", benchHeader, benchTable()); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+func writeBenchCSV(tb testing.TB) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "contacts.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := csv.NewWriter(f)
+	if err := w.Write(benchHeader); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.WriteAll(benchTable()); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+func benchmarkRead(b *testing.B, path string) {
+	b.ReportAllocs()
+	for b.Loop() {
+		tb, err := Read(path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(tb.Rows) != benchRows {
+			b.Fatalf("got %d rows, want %d", len(tb.Rows), benchRows)
+		}
+	}
+	b.ReportMetric(float64(benchRows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkReadXLSX10k(b *testing.B) { benchmarkRead(b, writeBenchXLSX(b)) }
+
+func BenchmarkReadCSV10k(b *testing.B) { benchmarkRead(b, writeBenchCSV(b)) }
+
+// Reading 10,000 rows must take little memory beyond the rows themselves, at its peak and
+// after.
+func TestReadMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes and reads a 10,000-row workbook")
+	}
+	path := writeBenchXLSX(t)
+	runtime.GC()
+	base := heapObjects()
+	peak := base
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				peak = max(peak, heapObjects())
+			}
+		}
+	}()
+	tb, err := Read(path, Options{})
+	close(done)
+	<-stopped
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	kept := heapObjects() - base
+	if growth := peak - base; growth > 100<<20 {
+		t.Errorf("heap grew by %d MiB while reading; want well under 100 MiB", growth>>20)
+	}
+	// The rows hold about 10,000 × 10 strings of 20 bytes: 2 MiB of text, and as much again
+	// in string and slice headers.
+	if kept > 12<<20 {
+		t.Errorf("the table keeps %d MiB; want little more than its text", kept>>20)
+	}
+	t.Logf("heap: %.1f MiB at the peak, %.1f MiB kept", float64(peak-base)/(1<<20), float64(kept)/(1<<20))
+	runtime.KeepAlive(tb)
+}
+
+// heapObjects returns the bytes of heap objects, live or not yet swept.
+func heapObjects() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
+}

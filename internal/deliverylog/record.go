@@ -1,0 +1,235 @@
+package deliverylog
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Record types.
+const (
+	TypeAttempt = "attempt"
+	TypeOutcome = "outcome"
+)
+
+// Statuses of outcome records, and of a [State]. StatusPending only appears in a State: the
+// recipient has no attempt yet.
+const (
+	StatusDelivered = "delivered"
+	StatusFailed    = "failed"
+	StatusUnknown   = "unknown"
+	StatusSkipped   = "skipped"
+	StatusPending   = "pending"
+)
+
+// Failure classes of a failed outcome.
+const (
+	FailureTemporary = "temporary"
+	FailurePermanent = "permanent"
+)
+
+// timeLayout fixes milliseconds, so that lines line up and sort as text.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// Record is one line of the log. The package documentation describes each field.
+type Record struct {
+	Type      string    `json:"type"`
+	Time      time.Time `json:"time"`
+	Campaign  string    `json:"campaign"`
+	Run       string    `json:"run,omitempty"`
+	Key       string    `json:"key"`
+	Row       int       `json:"row,omitempty"`
+	To        []string  `json:"to,omitempty"`
+	Cc        []string  `json:"cc,omitempty"`
+	Bcc       []string  `json:"bcc,omitempty"`
+	MessageID string    `json:"message_id,omitempty"`
+	Status    string    `json:"status,omitempty"`
+	Failure   string    `json:"failure,omitempty"`
+	Code      int       `json:"code,omitempty"`
+	Enhanced  string    `json:"enhanced_code,omitempty"`
+	Reply     string    `json:"reply,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	Test      bool      `json:"test,omitempty"`
+}
+
+// MarshalJSON encodes r exactly as a line of the log, without the newline, so that exports
+// built from records show the same text as the file.
+func (r Record) MarshalJSON() ([]byte, error) {
+	return r.appendJSON(nil), nil
+}
+
+// appendJSON is written by hand rather than with encoding/json for the fixed time format and
+// field order, and because encoding/json would turn the "<>" of SMTP replies into \u003c…
+func (r *Record) appendJSON(b []byte) []byte {
+	b = append(b, `{"type":`...)
+	b = appendString(b, r.Type)
+	b = append(b, `,"time":"`...)
+	b = r.Time.UTC().AppendFormat(b, timeLayout)
+	b = append(b, `","campaign":`...)
+	b = appendString(b, r.Campaign)
+	b = appendField(b, "run", r.Run)
+	b = append(b, `,"key":`...)
+	b = appendString(b, r.Key)
+	if r.Row != 0 {
+		b = append(b, `,"row":`...)
+		b = strconv.AppendInt(b, int64(r.Row), 10)
+	}
+	b = appendList(b, "to", r.To)
+	b = appendList(b, "cc", r.Cc)
+	b = appendList(b, "bcc", r.Bcc)
+	b = appendField(b, "message_id", r.MessageID)
+	b = appendField(b, "status", r.Status)
+	b = appendField(b, "failure", r.Failure)
+	if r.Code != 0 {
+		b = append(b, `,"code":`...)
+		b = strconv.AppendInt(b, int64(r.Code), 10)
+	}
+	b = appendField(b, "enhanced_code", r.Enhanced)
+	b = appendField(b, "reply", r.Reply)
+	b = appendField(b, "error", r.Error)
+	if r.Test {
+		b = append(b, `,"test":true`...)
+	}
+	return append(b, '}')
+}
+
+func appendField(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendString(b, value)
+}
+
+func appendList(b []byte, name string, values []string) []byte {
+	if len(values) == 0 {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, `":[`...)
+	for i, v := range values {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, v)
+	}
+	return append(b, ']')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as encoding/json
+// does; U+2028 and U+2029 are escaped because some editors break lines at them.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// Read returns every record of the log at path, for reporting. It takes no lock, so it can
+// read a log that a run is writing, and it ignores a last line that is cut short. A missing
+// file is an error that matches [fs.ErrNotExist].
+func Read(path string) ([]Record, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read delivery log: %w", err)
+	}
+	records, _, err := parse(data, path)
+	return records, err
+}
+
+// parse decodes the lines of a log. It returns the records and the length of the part of
+// data they occupy. A last line without a newline is a write cut short by a crash unless it
+// holds a whole record; such a line is left out of both. Blank lines are skipped.
+func parse(data []byte, path string) ([]Record, int, error) {
+	records := make([]Record, 0, bytes.Count(data, []byte{'\n'})+1)
+	for start, line := 0, 1; start < len(data); line++ {
+		end := bytes.IndexByte(data[start:], '\n')
+		torn := end < 0
+		if torn {
+			end = len(data)
+		} else {
+			end += start
+		}
+		text := data[start:end]
+		if len(bytes.TrimSpace(text)) == 0 && !torn {
+			start = end + 1
+			continue
+		}
+		var r Record
+		err := json.Unmarshal(text, &r)
+		if err == nil && r.Type == "" {
+			err = fmt.Errorf("it has no %q field", "type")
+		}
+		if err != nil {
+			if torn {
+				return records, start, nil
+			}
+			return nil, 0, withHint(fmt.Errorf("delivery log %s, line %d: not a valid record: %v", path, line, err),
+				"the file was changed or damaged outside herald; keep a copy of it, then correct or delete that line")
+		}
+		records = append(records, r)
+		start = end + 1
+	}
+	return records, len(data), nil
+}
+
+// hintError is an error the user can act on. Its Hint method tells how; callers find it with
+// errors.As and an interface{ Hint() string }.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+func (e *hintError) Hint() string  { return e.hint }
+
+func withHint(err error, hint string) error { return &hintError{err, hint} }

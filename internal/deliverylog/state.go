@@ -1,0 +1,96 @@
+package deliverylog
+
+import "time"
+
+// State is where one recipient of a campaign stands, folded from the log.
+type State struct {
+	Key string
+	// Status is delivered, failed, unknown, skipped or pending. A recipient with no record
+	// at all is pending too, and is not in the map Fold returns.
+	Status string
+	// Failure, Code, Enhanced, Reply and Error come from the outcome that set Status.
+	Failure  string
+	Code     int
+	Enhanced string
+	Reply    string
+	Error    string
+	// MessageID, Row, To and Cc describe the last message attempted, or the delivered one.
+	MessageID string
+	Row       int
+	To, Cc    []string
+	// Attempts counts attempts, including any made after delivery, and LastAttempt is
+	// the time of the last one; Run is the run that made it.
+	Attempts    int
+	LastAttempt time.Time
+	Run         string
+	// Tests counts attempts to send this recipient's message to a tester instead.
+	Tests int
+}
+
+// Fold returns the state of each recipient of campaign that has a record in records, by key.
+// Records of other campaigns, and of types or statuses this version does not know, are
+// ignored. The package documentation describes the rules.
+func Fold(records []Record, campaign string) map[string]State {
+	states := make(map[string]*State)
+	for i := range records {
+		r := &records[i]
+		if r.Campaign != campaign || (r.Type != TypeAttempt && r.Type != TypeOutcome) {
+			continue
+		}
+		s := states[r.Key]
+		if s == nil {
+			s = &State{Key: r.Key, Status: StatusPending}
+			states[r.Key] = s
+		}
+		switch {
+		case r.Test:
+			if r.Type == TypeAttempt {
+				s.Tests++
+			}
+		case r.Type == TypeAttempt:
+			s.Attempts++
+			s.LastAttempt = r.Time
+			s.Run = r.Run
+			if s.Status == StatusDelivered {
+				break
+			}
+			*s = State{
+				Key: s.Key, Status: StatusUnknown,
+				MessageID: r.MessageID, Row: r.Row, To: r.To, Cc: r.Cc,
+				Attempts: s.Attempts, LastAttempt: s.LastAttempt, Run: s.Run, Tests: s.Tests,
+			}
+		case s.Status == StatusDelivered:
+			// The recipient has the message; nothing later changes that.
+		case r.Status == StatusSkipped:
+			// A run skips a recipient because of its state, so skipping only says
+			// something about a recipient never attempted.
+			if s.Status == StatusPending || s.Status == StatusSkipped {
+				s.Status, s.Error = StatusSkipped, r.Error
+				s.describe(r)
+			}
+		case r.Status == StatusDelivered || r.Status == StatusFailed || r.Status == StatusUnknown:
+			s.Status, s.Failure = r.Status, r.Failure
+			s.Code, s.Enhanced, s.Reply, s.Error = r.Code, r.Enhanced, r.Reply, r.Error
+			s.describe(r)
+		}
+	}
+	out := make(map[string]State, len(states))
+	for k, s := range states {
+		out[k] = *s
+	}
+	return out
+}
+
+// describe takes from an outcome whatever it says about the message; outcomes usually
+// leave that to the attempt before them.
+func (s *State) describe(r *Record) {
+	if r.MessageID != "" {
+		s.MessageID = r.MessageID
+	}
+	if r.Row != 0 {
+		s.Row = r.Row
+	}
+	if len(r.To) > 0 {
+		s.To, s.Cc = r.To, r.Cc
+	}
+}

@@ -1,0 +1,13 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly || windows)
+
+package deliverylog
+
+import "os"
+
+// lockFile does nothing on systems without flock: herald does not support running there
+// concurrently on one log.
+func lockFile(*os.File) error { return nil }
+
+func lockHolder(*os.File) int { return 0 }
+
+func syncDir(string) error { return nil }

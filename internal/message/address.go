@@ -1,0 +1,154 @@
+package message
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"unicode"
+
+	"golang.org/x/net/idna"
+)
+
+// Address is one mailbox. Addr is always in ASCII form: an internationalised domain has
+// been converted to its xn-- form, so it can be used in SMTP and headers as it is.
+type Address struct {
+	Name string // display name, may be empty and may be any script
+	Addr string // local@domain
+}
+
+// String formats the address for a header, quoting and encoding the name as needed.
+func (a Address) String() string {
+	return (&mail.Address{Name: a.Name, Address: a.Addr}).String()
+}
+
+// Key is the normalised form used to recognise the same mailbox twice: lower case.
+// Local parts are case-sensitive in theory but never in the ministries' servers, and
+// treating them as different would mail one person twice.
+func (a Address) Key() string { return strings.ToLower(a.Addr) }
+
+// Notice is something the user should know about an address that is not an error, such as
+// an internationalised domain that was converted.
+type Notice string
+
+var idnaProfile = idna.New(
+	idna.MapForLookup(),
+	idna.BidiRule(),
+	idna.ValidateLabels(true),
+	idna.StrictDomainName(true),
+	idna.Transitional(false),
+)
+
+// ParseAddress parses one address, with or without a display name: "jean@justice.example"
+// or "Jean Dupont <jean@justice.example>".
+func ParseAddress(s string) (Address, []Notice, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Address{}, nil, errors.New("empty address")
+	}
+	if i := strings.IndexFunc(s, isControl); i >= 0 {
+		return Address{}, nil, fmt.Errorf("address %q contains a control character (%U)", s, []rune(s[i:])[0])
+	}
+	parsed, err := mail.ParseAddress(s)
+	if err != nil {
+		return Address{}, nil, fmt.Errorf("invalid address %q", s)
+	}
+	at := strings.LastIndexByte(parsed.Address, '@')
+	local, domain := parsed.Address[:at], parsed.Address[at+1:]
+	ascii, err := idnaProfile.ToASCII(strings.TrimSuffix(domain, "."))
+	if err != nil {
+		return Address{}, nil, fmt.Errorf("invalid address %q: domain %q is not a valid domain name", s, domain)
+	}
+	if !strings.Contains(ascii, ".") {
+		return Address{}, nil, fmt.Errorf("invalid address %q: domain %q has no dot (a full domain such as justice.example is needed)", s, domain)
+	}
+	tld := ascii[strings.LastIndexByte(ascii, '.')+1:]
+	if len(tld) < 2 || strings.IndexFunc(tld, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' && !unicode.IsDigit(r) }) >= 0 || isAllDigits(tld) {
+		return Address{}, nil, fmt.Errorf("invalid address %q: %q is not a top-level domain", s, tld)
+	}
+	for _, r := range local {
+		if r > unicode.MaxASCII {
+			return Address{}, nil, fmt.Errorf("invalid address %q: the part before @ must be ASCII", s)
+		}
+	}
+	var notices []Notice
+	if !strings.EqualFold(ascii, domain) {
+		notices = append(notices, Notice(fmt.Sprintf("domain %q of %q is sent as %q", domain, parsed.Address, ascii)))
+	}
+	return Address{Name: parsed.Name, Addr: local + "@" + ascii}, notices, nil
+}
+
+// ParseList parses a cell or header value that may hold several addresses separated by ';'
+// or ','. Separators inside a quoted display name or angle brackets do not split. An empty
+// value is an empty list.
+func ParseList(s string) ([]Address, []Notice, error) {
+	var (
+		list    []Address
+		notices []Notice
+	)
+	for _, part := range splitList(s) {
+		a, n, err := ParseAddress(part)
+		if err != nil {
+			return nil, nil, err
+		}
+		notices = append(notices, n...)
+		list = append(list, a)
+	}
+	return list, notices, nil
+}
+
+// splitList splits on ',' and ';' outside quotes and angle brackets, dropping empty parts,
+// so that "a@x.example; ;b@y.example," gives two addresses.
+func splitList(s string) []string {
+	var (
+		parts           []string
+		start           int
+		quoted, inAngle bool
+	)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && quoted:
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == '<' && !quoted:
+			inAngle = true
+		case c == '>' && !quoted:
+			inAngle = false
+		case (c == ',' || c == ';') && !quoted && !inAngle:
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	parts = append(parts, s[start:])
+	return slices.DeleteFunc(parts, func(p string) bool { return strings.TrimSpace(p) == "" })
+}
+
+// RecipientKey identifies one recipient of a campaign across runs: the sorted, normalised
+// To addresses. Row numbers are deliberately not part of it, so reordering, inserting or
+// deleting rows between runs changes nothing.
+func RecipientKey(to []Address) string {
+	keys := make([]string, len(to))
+	for i, a := range to {
+		keys[i] = a.Key()
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	return strings.Join(keys, ",")
+}
+
+// ContainsControl reports whether s holds a character that must never reach a header:
+// CR, LF, NUL and the other C0/C1 controls (TAB included: it folds headers oddly).
+func ContainsControl(s string) bool { return strings.IndexFunc(s, isControl) >= 0 }
+
+func isControl(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }
+
+func isAllDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,131 @@
+package run
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/mla-initiative/herald/internal/contacts"
+	"github.com/mla-initiative/herald/templates"
+)
+
+// Init writes a campaign folder to edit and returns the files it wrote, relative to dir.
+// It writes nothing at all when any of them already exists, so that it can never destroy
+// someone's edited workbook or template.
+func Init(dir string) ([]string, error) {
+	files := map[string][]byte{"herald.toml": []byte(sampleConfig)}
+	workbook, err := sampleWorkbook()
+	if err != nil {
+		return nil, err
+	}
+	files["contacts.xlsx"] = workbook
+	for _, name := range templates.Names() {
+		err := fs.WalkDir(templates.FS, name, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := fs.ReadFile(templates.FS, p)
+			files[path.Join("templates", p)] = data
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read built-in templates: %w", err)
+		}
+	}
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sortPaths(names)
+	for _, name := range names {
+		target := filepath.Join(dir, filepath.FromSlash(name))
+		if _, err := os.Lstat(target); err == nil {
+			return nil, fmt.Errorf("%s already exists; nothing was written (init never overwrites a file): choose an empty folder, or move the file away", target)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("check %s: %w", target, err)
+		}
+	}
+	for _, name := range names {
+		target := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return nil, fmt.Errorf("create folder %s: %w", filepath.Dir(target), err)
+		}
+		// O_EXCL: a file that appeared since the check above is still not overwritten.
+		f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", target, err)
+		}
+		_, err = f.Write(files[name])
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", target, err)
+		}
+	}
+	return names, nil
+}
+
+// sampleWorkbook turns the embedded sample CSV into the contacts.xlsx users start from.
+func sampleWorkbook() ([]byte, error) {
+	f, err := templates.FS.Open(templates.SampleName)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	t, err := contacts.ReadFrom(f, templates.SampleName, contacts.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("read built-in sample: %w", err)
+	}
+	header := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		header[i] = c.Header
+	}
+	rows := make([][]string, len(t.Rows))
+	for i, r := range t.Rows {
+		rows[i] = r.Values
+	}
+	var buf bytes.Buffer
+	if err := contacts.WriteXLSX(&buf, "Authorities", header, rows); err != nil {
+		return nil, fmt.Errorf("write sample workbook: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// sortPaths puts top-level files first, then folders in order, for a readable listing.
+func sortPaths(p []string) {
+	depth := func(s string) int { return strings.Count(s, "/") }
+	sort.Slice(p, func(i, j int) bool {
+		if di, dj := depth(p[i]), depth(p[j]); di != dj {
+			return di < dj
+		}
+		return p[i] < p[j]
+	})
+}
+
+const sampleConfig = `# herald settings for this campaign folder. Every key can also be given as a flag
+# (--contacts, --smtp-host …) or an environment variable (HERALD_CONTACTS, HERALD_SMTP_HOST …);
+# a flag beats the environment, which beats this file. Relative paths are relative to
+# this file's folder.
+
+# The workbook of contacts (.xlsx or .csv) and, for .xlsx, the sheet (default: the first).
+contacts = "contacts.xlsx"
+# sheet = "Authorities"
+
+# The template: a folder, or a built-in name (save-the-date, invitation).
+template = "templates/save-the-date"
+
+# The name this mailing is logged under; a new name starts a new delivery log, so the
+# same people can receive the invitation after the save-the-date.
+# campaign = "save-the-date"
+
+# Sender and reply address; when empty, the template's From and Reply-To are used.
+# from = "Conference Secretariat <secretariat@ministry.example>"
+# reply_to = "MLA Initiative <mla-initiative@example.org>"
+`

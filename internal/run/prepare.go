@@ -1,0 +1,233 @@
+package run
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mla-initiative/herald/internal/contacts"
+	"github.com/mla-initiative/herald/internal/message"
+)
+
+// Columns with a meaning to herald, by their template identifier.
+const (
+	colEmail    = "Email"
+	colCc       = "Cc"
+	colBcc      = "Bcc"
+	colLanguage = "Language"
+)
+
+// Visitor receives each checked message in sheet order as Prepare renders it. Preview
+// writes it out, so each message is rendered once; messages are never all kept in memory.
+type Visitor func(it *Item, msg *message.Message) error
+
+// Prepare reads the workbook and the template and checks every row, so that every problem
+// with the input is known before anything is sent. The error is for inputs that cannot be
+// read at all, or an error of visit; everything else is a Problem in the plan. visit may be
+// nil.
+func Prepare(in Inputs, visit Visitor) (*Plan, error) {
+	table, source, err := openContacts(in)
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := openTemplate(in)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Campaign: CampaignName(in), Source: source, Table: table, Template: tmpl}
+	for _, w := range table.Warnings {
+		p.Problems = append(p.Problems, Problem{Where: w.Where, Message: w.Message, Hint: w.Hint, Warning: true})
+	}
+
+	columns := make([]string, len(table.Columns))
+	for i, c := range table.Columns {
+		columns[i] = c.Name
+	}
+	templateOK := true
+	for _, tp := range tmpl.Check(columns) {
+		where := tp.File
+		if tp.Line > 0 {
+			where = fmt.Sprintf("%s:%d", tp.File, tp.Line)
+		}
+		p.Problems = append(p.Problems, Problem{Where: where, Message: tp.Message, Hint: tp.Hint, Warning: tp.Warning})
+		templateOK = templateOK && tp.Warning
+	}
+	if _, err := table.Lookup(colEmail); err != nil {
+		p.Problems = append(p.Problems, Problem{
+			Where:   sheetWhere(table),
+			Message: fmt.Sprintf("no Email column (columns: %s)", strings.Join(columns, ", ")),
+			Hint:    `name the column of addresses "Email" (or "E-mail", "Email address")`,
+		})
+		templateOK = false
+	}
+	p.warnUnusedColumns(columns)
+	if !templateOK {
+		// Every row would fail the same way; one error per cause is enough.
+		return p, nil
+	}
+
+	fallbacks := map[string]int{}
+	firstRowOf := map[string]int{}
+	for i := range table.Rows {
+		item, msg, problems := p.checkRow(i)
+		p.Problems = append(p.Problems, problems...)
+		if hasError(problems) {
+			p.Skipped = append(p.Skipped, item.Item)
+			continue
+		}
+		if item.fellBack {
+			fallbacks[item.requested]++
+		}
+		if first, dup := firstRowOf[item.Key]; dup {
+			p.Problems = append(p.Problems, Problem{
+				Where:   table.RowRef(item.Row),
+				Message: fmt.Sprintf("same recipient as row %d (%s); it is mailed once, from row %d", first, item.Key, first),
+				Hint:    "delete one of the two rows, or give them different addresses",
+				Warning: true,
+				Row:     item.Row,
+			})
+			continue
+		}
+		firstRowOf[item.Key] = item.Row
+		p.Items = append(p.Items, item.Item)
+		if visit != nil {
+			if err := visit(&p.Items[len(p.Items)-1], msg); err != nil {
+				return nil, err
+			}
+		}
+	}
+	langs := make([]string, 0, len(fallbacks))
+	for l := range fallbacks {
+		langs = append(langs, l)
+	}
+	sort.Strings(langs)
+	for _, l := range langs {
+		p.Problems = append(p.Problems, Problem{
+			Where:   tmpl.Name(),
+			Message: fmt.Sprintf("%d row(s) have Language %q, which has no variant; they get %s", fallbacks[l], l, "message.md"),
+			Hint:    fmt.Sprintf("add message.%s.md to the template folder to write to them in that language", l),
+			Warning: true,
+		})
+	}
+	return p, nil
+}
+
+type checkedItem struct {
+	Item
+	requested string
+	fellBack  bool
+}
+
+// checkRow validates one row and renders its message, so that every error a send could
+// meet is found now. The message is handed to the visitor, not kept: memory stays
+// proportional to the rows, and send renders again when it sends.
+func (p *Plan) checkRow(i int) (checkedItem, *message.Message, []Problem) {
+	table := p.Table
+	row := table.Rows[i]
+	fields := fieldsOf(table, row)
+	item := checkedItem{Item: Item{Row: row.Number, Fields: fields}}
+	var problems []Problem
+	rowError := func(col int, msg, hint string) {
+		where := table.RowRef(row.Number)
+		if col >= 0 {
+			where = table.Ref(row.Number, col)
+		}
+		problems = append(problems, Problem{Where: where, Message: msg, Hint: hint, Row: row.Number})
+	}
+
+	for _, name := range []string{colEmail, colCc, colBcc} {
+		col, err := table.Lookup(name)
+		if err != nil {
+			continue
+		}
+		value := row.Values[col]
+		if name == colEmail && value == "" {
+			rowError(col, "no e-mail address", "fill in the address, or delete the row")
+			continue
+		}
+		if _, notices, err := message.ParseList(value); err != nil {
+			rowError(col, err.Error(), "write one address per recipient, like name@ministry.example, separated by ; when there are several")
+		} else {
+			for _, n := range notices {
+				problems = append(problems, Problem{Where: table.Ref(row.Number, col), Message: string(n), Warning: true, Row: row.Number})
+			}
+		}
+	}
+	for _, name := range p.Template.HeaderFields() {
+		col, err := table.Lookup(name)
+		if err == nil && message.ContainsControl(row.Values[col]) {
+			rowError(col, fmt.Sprintf("%s contains a line break or another control character, and it is used in a mail header", name),
+				"remove the line break from the cell (in Excel it is typed with Alt+Enter)")
+		}
+	}
+	if hasError(problems) {
+		return item, nil, problems
+	}
+
+	item.requested = strings.ToLower(fields[colLanguage])
+	lang, fellBack := p.Template.Variant(item.requested)
+	item.Language, item.fellBack = lang, fellBack && item.requested != ""
+	msg, notices, err := p.Template.Render(fields, lang)
+	if err != nil {
+		rowError(-1, err.Error(), "")
+		return item, nil, problems
+	}
+	for _, n := range notices {
+		problems = append(problems, Problem{Where: table.RowRef(row.Number), Message: string(n), Warning: true, Row: row.Number})
+	}
+	item.To, item.Cc, item.Bcc, item.Subject = msg.To, msg.Cc, msg.Bcc, msg.Subject
+	if len(msg.To) == 0 {
+		rowError(-1, "the message has no To address", "fill in the Email cell")
+		return item, nil, problems
+	}
+	item.Key = message.RecipientKey(msg.To)
+	return item, msg, problems
+}
+
+// fieldsOf maps the row's cells to their template identifiers.
+func fieldsOf(table *contacts.Table, row contacts.Row) map[string]string {
+	fields := make(map[string]string, len(table.Columns))
+	for _, c := range table.Columns {
+		if c.Index < len(row.Values) {
+			fields[c.Name] = row.Values[c.Index]
+		} else {
+			fields[c.Name] = ""
+		}
+	}
+	return fields
+}
+
+// warnUnusedColumns points out columns the template never uses: often a sign of a
+// misspelt placeholder or of the wrong template.
+func (p *Plan) warnUnusedColumns(columns []string) {
+	used := map[string]bool{colEmail: true, colCc: true, colBcc: true, colLanguage: true}
+	for _, f := range p.Template.Fields() {
+		used[f] = true
+	}
+	for i, c := range columns {
+		if !used[c] {
+			p.Problems = append(p.Problems, Problem{
+				Where:   p.Table.Ref(p.Table.HeaderRow, i),
+				Message: fmt.Sprintf("column %s is not used by the template", c),
+				Hint:    fmt.Sprintf("use it as {{.%s}} or ignore this warning", c),
+				Warning: true,
+			})
+		}
+	}
+}
+
+func sheetWhere(t *contacts.Table) string {
+	if t.Sheet == "" {
+		return t.File
+	}
+	return t.File + ": " + t.Sheet
+}
+
+func hasError(problems []Problem) bool {
+	for _, p := range problems {
+		if !p.Warning {
+			return true
+		}
+	}
+	return false
+}
