@@ -874,3 +874,15 @@ func (t *Template) HeaderFields() []string {
 	slices.Sort(names)
 	return slices.Compact(names)
 }
+
+// ReadsColumnFor tells whether some variant has no header called header (To, Cc or Bcc),
+// so that its messages take those addresses from the column of the same meaning (Email,
+// Cc, Bcc). A template with its own To header does not need an Email column.
+func (t *Template) ReadsColumnFor(header string) bool {
+	for _, v := range t.variants {
+		if v.headers[header] == nil {
+			return true
+		}
+	}
+	return false
+}

@@ -156,6 +156,10 @@ Exit codes:
 			return usageError{err}
 		},
 	}
+	for _, cmd := range app.Commands {
+		// Without this urfave/cli prints the whole help and exits 1 on a bad flag.
+		cmd.OnUsageError = app.OnUsageError
+	}
 	app.Action = func(c *cli.Context) error {
 		if c.Args().Present() {
 			return usagef("unknown command %q (commands: init, check, preview, send)", c.Args().First())

@@ -33,11 +33,17 @@ Example:
 				fmt.Fprintf(s.Out, ", sheet %s", plan.Table.Sheet)
 			}
 			fmt.Fprintf(s.Out, " (%d rows)\n", len(plan.Table.Rows))
-			fmt.Fprintf(s.Out, "template:  %s (languages: %s)\n", plan.Template.Name(), languages(plan.Template.Languages()))
+			kind := "folder"
+			if plan.BuiltinTemplate {
+				kind = "built-in"
+			}
+			fmt.Fprintf(s.Out, "template:  %s (%s; languages: %s)\n", plan.Template.Name(), kind, languages(plan.Template.Languages()))
 			fmt.Fprintf(s.Out, "campaign:  %s\n", plan.Campaign)
-			names := make([]string, len(plan.Table.Columns))
-			for i, col := range plan.Table.Columns {
-				names[i] = "{{." + col.Name + "}}"
+			var names []string
+			for _, col := range plan.Table.Columns {
+				if col.Name != "" {
+					names = append(names, "{{."+col.Name+"}}")
+				}
 			}
 			fmt.Fprintf(s.Out, "columns:   %s\n", strings.Join(names, " "))
 			fmt.Fprintf(s.Out, "messages:  %d ready, %d rows with errors, %s, %s\n",

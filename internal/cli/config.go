@@ -24,9 +24,18 @@ var pathKeys = map[string]bool{"contacts": true, "template": true, "log": true, 
 // knows is a typo, and is reported rather than silently ignored.
 var knownKeys = map[string]bool{}
 
+// perRunOnly flags decide what one run does; in a config file they would silently apply to
+// every run (a forgotten yes = true sends without asking), so they are flags only.
+var perRunOnly = map[string]bool{
+	"yes": true, "dry-run": true, "only-failed": true, "resend-unknown": true,
+	"test-to": true, "limit": true, "row": true, "config": true,
+}
+
 func registerKeys(flags []cli.Flag) []cli.Flag {
 	for _, f := range flags {
-		knownKeys[f.Names()[0]] = true
+		if name := f.Names()[0]; !perRunOnly[name] {
+			knownKeys[name] = true
+		}
 	}
 	return flags
 }
@@ -57,6 +66,9 @@ func applyConfig(c *cli.Context) error {
 	dir := filepath.Dir(path)
 	for _, key := range keys {
 		name := strings.ReplaceAll(key, "_", "-")
+		if perRunOnly[name] {
+			return usageError{withHint(fmt.Errorf("config file %s: %s cannot be set in a config file", path, key), fmt.Sprintf("it decides one run only: give --%s on the command line instead", name))}
+		}
 		if !knownKeys[name] && name != "password-command" {
 			return usagef("config file %s: unknown key %q (known keys: %s)", path, key, strings.Join(sortedKnownKeys(), ", "))
 		}
@@ -129,10 +141,9 @@ func exists(path string) bool {
 
 func sortedKnownKeys() []string {
 	keys := make([]string, 0, len(knownKeys))
+	keys = append(keys, "password_command")
 	for k := range knownKeys {
-		if k != "config" {
-			keys = append(keys, strings.ReplaceAll(k, "-", "_"))
-		}
+		keys = append(keys, strings.ReplaceAll(k, "-", "_"))
 	}
 	sort.Strings(keys)
 	return keys

@@ -86,7 +86,10 @@ func printProblems(s Streams, problems []run.Problem) {
 			if p.Warning {
 				kind = "warning"
 			}
-			fmt.Fprintf(s.Err, "%s: %s: %s\n", p.Where, kind, p.Message)
+			if p.Where != "" {
+				fmt.Fprintf(s.Err, "%s: ", p.Where)
+			}
+			fmt.Fprintf(s.Err, "%s: %s\n", kind, p.Message)
 			if p.Hint != "" {
 				fmt.Fprintf(s.Err, "    hint: %s\n", p.Hint)
 			}

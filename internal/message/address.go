@@ -23,6 +23,15 @@ func (a Address) String() string {
 	return (&mail.Address{Name: a.Name, Address: a.Addr}).String()
 }
 
+// Display is the address as people read it, unencoded: `Name <addr>`, or addr alone.
+// It is for screens and the preview index, never for a header.
+func (a Address) Display() string {
+	if a.Name == "" {
+		return a.Addr
+	}
+	return a.Name + " <" + a.Addr + ">"
+}
+
 // Key is the normalised form used to recognise the same mailbox twice: lower case.
 // Local parts are case-sensitive in theory but never in the ministries' servers, and
 // treating them as different would mail one person twice.

@@ -48,7 +48,7 @@ func newIndexEntry(base string, it *Item, msg *message.Message) indexEntry {
 func joinAddrs(list []message.Address) string {
 	s := make([]string, len(list))
 	for i, a := range list {
-		s[i] = a.String()
+		s[i] = a.Display()
 	}
 	return strings.Join(s, ", ")
 }
@@ -94,7 +94,7 @@ func PrintMessage(w io.Writer, it *Item, msg *message.Message) error {
 		}
 	}
 	line("Row", fmt.Sprint(it.Row))
-	line("From", msg.From.String())
+	line("From", msg.From.Display())
 	line("Reply-To", joinAddrs(msg.ReplyTo))
 	line("To", joinAddrs(msg.To))
 	line("Cc", joinAddrs(msg.Cc))

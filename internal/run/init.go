@@ -128,4 +128,25 @@ template = "templates/save-the-date"
 # Sender and reply address; when empty, the template's From and Reply-To are used.
 # from = "Conference Secretariat <secretariat@ministry.example>"
 # reply_to = "MLA Initiative <mla-initiative@example.org>"
+
+# The ministry's mail server, for herald send. tls is starttls (port 587, the default),
+# tls (implicit TLS, port 465) or none (plaintext; credentials only to this computer).
+# smtp_host = "smtp.ministry.example"
+# smtp_port = 587
+# smtp_tls = "starttls"
+# smtp_user = "secretariat@ministry.example"
+# smtp_ca = "ministry-ca.pem"      # trust a private certificate authority
+# The password is never written here: herald asks for it, reads HERALD_SMTP_PASSWORD,
+# or runs this command and reads its output (a password manager or keychain).
+# password_command = "pass show ministry/smtp"
+
+# Sending limits. rate: messages per minute or hour across all connections (Exchange
+# Online allows 30/min); daily_cap: at most this many in any 24 hours (Google Workspace
+# allows 2,000 a day).
+# rate = "30/min"
+# connections = 1
+# daily_cap = 2000
+
+# The delivery log (default: <campaign>.delivery.jsonl beside the workbook).
+# log = "save-the-date.delivery.jsonl"
 `

@@ -46,7 +46,9 @@ type Plan struct {
 	Source   string // the workbook as the user named it ("built-in sample" for the sample)
 	Table    *contacts.Table
 	Template *campaign.Template
-	Items    []Item
+	// BuiltinTemplate is true when Template is one of the templates embedded in herald.
+	BuiltinTemplate bool
+	Items           []Item
 	// Skipped holds the rows left out because of errors (with --skip-invalid they are
 	// listed; without it the plan refuses to run while there are any).
 	Skipped  []Item
@@ -151,20 +153,22 @@ func builtinFS(name string) fs.FS {
 	return nil
 }
 
-// openTemplate resolves --template: a built-in name, else a folder on disk.
-func openTemplate(in Inputs) (*campaign.Template, error) {
+// openTemplate resolves --template: a folder on disk, else a built-in name.
+func openTemplate(in Inputs) (tmpl *campaign.Template, builtin bool, err error) {
 	name := in.Template
 	if name == "" {
 		name = DefaultTemplate
 	}
 	opt := campaign.Options{From: in.From, ReplyTo: in.ReplyTo, Now: in.Now, NewID: in.NewID}
 	if st, err := os.Stat(name); err == nil && st.IsDir() {
-		return campaign.Load(os.DirFS(name), name, opt)
+		tmpl, err := campaign.Load(os.DirFS(name), name, opt)
+		return tmpl, false, err
 	}
 	if fsys := builtinFS(name); fsys != nil {
-		return campaign.Load(fsys, "built-in template "+name, opt)
+		tmpl, err := campaign.Load(fsys, name, opt)
+		return tmpl, true, err
 	}
-	return nil, fmt.Errorf("template %q: no such folder and no built-in template of that name (built-in: %s); give a folder holding message.md, or one of the built-in names",
+	return nil, false, fmt.Errorf("template %q: no such folder and no built-in template of that name (built-in: %s); give a folder holding message.md, or one of the built-in names",
 		name, strings.Join(templates.Names(), ", "))
 }
 

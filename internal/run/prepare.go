@@ -1,10 +1,13 @@
 package run
 
 import (
+	"errors"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 
+	"github.com/mla-initiative/herald/internal/campaign"
 	"github.com/mla-initiative/herald/internal/contacts"
 	"github.com/mla-initiative/herald/internal/message"
 )
@@ -30,34 +33,38 @@ func Prepare(in Inputs, visit Visitor) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := openTemplate(in)
+	tmpl, builtin, err := openTemplate(in)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Campaign: CampaignName(in), Source: source, Table: table, Template: tmpl}
+	p := &Plan{Campaign: CampaignName(in), Source: source, Table: table, Template: tmpl, BuiltinTemplate: builtin}
 	for _, w := range table.Warnings {
 		p.Problems = append(p.Problems, Problem{Where: w.Where, Message: w.Message, Hint: w.Hint, Warning: true})
 	}
 
-	columns := make([]string, len(table.Columns))
-	for i, c := range table.Columns {
-		columns[i] = c.Name
+	var columns []string
+	for _, c := range table.Columns {
+		if c.Name != "" {
+			columns = append(columns, c.Name)
+		}
 	}
 	templateOK := true
-	for _, tp := range tmpl.Check(columns) {
-		where := tp.File
+	for _, tp := range groupTemplateProblems(tmpl.Check(columns)) {
+		where := path.Join(tmpl.Name(), tp.File)
 		if tp.Line > 0 {
-			where = fmt.Sprintf("%s:%d", tp.File, tp.Line)
+			where = fmt.Sprintf("%s:%d", where, tp.Line)
 		}
-		p.Problems = append(p.Problems, Problem{Where: where, Message: tp.Message, Hint: tp.Hint, Warning: tp.Warning})
+		if tp.also != "" {
+			where += " (also " + tp.also + ")"
+		}
+		hint := tp.Hint
+		if builtin && !tp.Warning {
+			hint = joinHints(hint, "the built-in templates expect the columns of the sample workbook; run herald init to get a copy of them to adapt")
+		}
+		p.Problems = append(p.Problems, Problem{Where: where, Message: tp.Message, Hint: hint, Warning: tp.Warning})
 		templateOK = templateOK && tp.Warning
 	}
-	if _, err := table.Lookup(colEmail); err != nil {
-		p.Problems = append(p.Problems, Problem{
-			Where:   sheetWhere(table),
-			Message: fmt.Sprintf("no Email column (columns: %s)", strings.Join(columns, ", ")),
-			Hint:    `name the column of addresses "Email" (or "E-mail", "Email address")`,
-		})
+	if !p.checkAmbiguous() {
 		templateOK = false
 	}
 	p.warnUnusedColumns(columns)
@@ -112,6 +119,41 @@ func Prepare(in Inputs, visit Visitor) (*Plan, error) {
 	return p, nil
 }
 
+// groupedProblem is a template problem with the other places it occurs.
+type groupedProblem struct {
+	campaign.Problem
+	also string
+}
+
+// groupTemplateProblems reports a problem found in several language variants once, naming
+// the other places: a placeholder missing from the workbook is usually missing from every
+// variant, and three screens of the same error hide the one that differs.
+func groupTemplateProblems(problems []campaign.Problem) []groupedProblem {
+	var out []groupedProblem
+	first := map[string]int{}
+	for _, pr := range problems {
+		key := fmt.Sprintf("%t\x00%s\x00%s", pr.Warning, pr.Message, pr.Hint)
+		if i, ok := first[key]; ok {
+			place := pr.File
+			if pr.Line > 0 {
+				place = fmt.Sprintf("%s:%d", pr.File, pr.Line)
+			}
+			out[i].also = joinList(out[i].also, place)
+			continue
+		}
+		first[key] = len(out)
+		out = append(out, groupedProblem{Problem: pr})
+	}
+	return out
+}
+
+func joinList(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + ", " + b
+}
+
 type checkedItem struct {
 	Item
 	requested string
@@ -136,6 +178,13 @@ func (p *Plan) checkRow(i int) (checkedItem, *message.Message, []Problem) {
 	}
 
 	for _, name := range []string{colEmail, colCc, colBcc} {
+		header := name
+		if name == colEmail {
+			header = "To"
+		}
+		if !p.Template.ReadsColumnFor(header) {
+			continue
+		}
 		col, err := table.Lookup(name)
 		if err != nil {
 			continue
@@ -173,7 +222,9 @@ func (p *Plan) checkRow(i int) (checkedItem, *message.Message, []Problem) {
 		return item, nil, problems
 	}
 	for _, n := range notices {
-		problems = append(problems, Problem{Where: table.RowRef(row.Number), Message: string(n), Warning: true, Row: row.Number})
+		if !hasMessage(problems, string(n)) {
+			problems = append(problems, Problem{Where: table.RowRef(row.Number), Message: string(n), Warning: true, Row: row.Number})
+		}
 	}
 	item.To, item.Cc, item.Bcc, item.Subject = msg.To, msg.Cc, msg.Bcc, msg.Subject
 	if len(msg.To) == 0 {
@@ -195,6 +246,24 @@ func fieldsOf(table *contacts.Table, row contacts.Row) map[string]string {
 		}
 	}
 	return fields
+}
+
+// checkAmbiguous refuses a placeholder that names two columns: which cell would fill it
+// is a guess, and a guess must not reach a minister.
+func (p *Plan) checkAmbiguous() bool {
+	ok := true
+	for _, f := range p.Template.Fields() {
+		if _, err := p.Table.Lookup(f); err != nil && !errors.Is(err, contacts.ErrNoColumn) {
+			var cp contacts.Problem
+			pr := Problem{Where: sheetWhere(p.Table), Message: fmt.Sprintf("the template uses {{.%s}}, but %s", f, err.Error())}
+			if errors.As(err, &cp) {
+				pr.Where, pr.Message, pr.Hint = cp.Where, fmt.Sprintf("the template uses {{.%s}}, but %s", f, cp.Message), cp.Hint
+			}
+			p.Problems = append(p.Problems, pr)
+			ok = false
+		}
+	}
+	return ok
 }
 
 // warnUnusedColumns points out columns the template never uses: often a sign of a
@@ -221,6 +290,24 @@ func sheetWhere(t *contacts.Table) string {
 		return t.File
 	}
 	return t.File + ": " + t.Sheet
+}
+
+// hasMessage tells whether a problem already says msg: an address notice found in the
+// cell is found again when the message is rendered.
+func hasMessage(problems []Problem, msg string) bool {
+	for _, p := range problems {
+		if p.Message == msg {
+			return true
+		}
+	}
+	return false
+}
+
+func joinHints(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 func hasError(problems []Problem) bool {
