@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"golang.org/x/term"
 
@@ -13,7 +14,14 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first Ctrl-C asks the run to stop cleanly (send finishes or abandons the
+		// message in flight and records it); from then on signals are no longer caught,
+		// so a second Ctrl-C stops herald at once.
+		<-ctx.Done()
+		stop()
+	}()
 	code := cli.Main(ctx, os.Args, cli.Streams{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		InteractiveIn: term.IsTerminal(int(os.Stdin.Fd())),
