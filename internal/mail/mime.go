@@ -31,17 +31,6 @@ const calendarType = "text/calendar; method=PUBLISH; charset=UTF-8"
 // version, which would change every golden file on each upgrade.
 const mailer = "herald"
 
-// WriteEML writes m as an RFC 5322 message, byte for byte what Send transmits (Bcc
-// recipients are in the envelope only, never in a header). The same Message always gives the
-// same bytes.
-func WriteEML(w io.Writer, m *message.Message) (int64, error) {
-	b, err := build(m, false)
-	if err != nil {
-		return 0, err
-	}
-	return b.render(w)
-}
-
 // built is a message ready for go-mail to write.
 type built struct {
 	msg    *gomail.Msg

@@ -53,6 +53,8 @@ type Plan struct {
 	// listed; without it the plan refuses to run while there are any).
 	Skipped  []Item
 	Problems []Problem
+
+	addressColumns, headerColumns []namedColumn
 }
 
 // Item is one message to one recipient row.

@@ -73,6 +73,7 @@ func Prepare(in Inputs, visit Visitor) (*Plan, error) {
 		return p, nil
 	}
 
+	p.findCheckedColumns()
 	fallbacks := map[string]int{}
 	firstRowOf := map[string]int{}
 	for i := range table.Rows {
@@ -154,6 +155,31 @@ func joinList(a, b string) string {
 	return a + ", " + b
 }
 
+// namedColumn is a column found once per plan, not once per row.
+type namedColumn struct {
+	name string
+	col  int // index into Table.Columns
+}
+
+// findCheckedColumns finds the columns every row is checked in: the address columns the
+// template reads (Email unless it has its own To header, Cc, Bcc) and the columns its
+// headers use.
+func (p *Plan) findCheckedColumns() {
+	for _, c := range []struct{ column, header string }{{colEmail, "To"}, {colCc, "Cc"}, {colBcc, "Bcc"}} {
+		if !p.Template.ReadsColumnFor(c.header) {
+			continue
+		}
+		if col, err := p.Table.Lookup(c.column); err == nil {
+			p.addressColumns = append(p.addressColumns, namedColumn{c.column, col})
+		}
+	}
+	for _, name := range p.Template.HeaderFields() {
+		if col, err := p.Table.Lookup(name); err == nil {
+			p.headerColumns = append(p.headerColumns, namedColumn{name, col})
+		}
+	}
+}
+
 type checkedItem struct {
 	Item
 	requested string
@@ -177,35 +203,23 @@ func (p *Plan) checkRow(i int) (checkedItem, *message.Message, []Problem) {
 		problems = append(problems, Problem{Where: where, Message: msg, Hint: hint, Row: row.Number})
 	}
 
-	for _, name := range []string{colEmail, colCc, colBcc} {
-		header := name
-		if name == colEmail {
-			header = "To"
-		}
-		if !p.Template.ReadsColumnFor(header) {
-			continue
-		}
-		col, err := table.Lookup(name)
-		if err != nil {
-			continue
-		}
-		value := row.Values[col]
-		if name == colEmail && value == "" {
-			rowError(col, "no e-mail address", "fill in the address, or delete the row")
+	for _, c := range p.addressColumns {
+		value := row.Values[c.col]
+		if c.name == colEmail && value == "" {
+			rowError(c.col, "no e-mail address", "fill in the address, or delete the row")
 			continue
 		}
 		if _, notices, err := message.ParseList(value); err != nil {
-			rowError(col, err.Error(), "write one address per recipient, like name@ministry.example, separated by ; when there are several")
+			rowError(c.col, err.Error(), "write one address per recipient, like name@ministry.example, separated by ; when there are several")
 		} else {
 			for _, n := range notices {
-				problems = append(problems, Problem{Where: table.Ref(row.Number, col), Message: string(n), Warning: true, Row: row.Number})
+				problems = append(problems, Problem{Where: table.Ref(row.Number, c.col), Message: string(n), Warning: true, Row: row.Number})
 			}
 		}
 	}
-	for _, name := range p.Template.HeaderFields() {
-		col, err := table.Lookup(name)
-		if err == nil && message.ContainsControl(row.Values[col]) {
-			rowError(col, fmt.Sprintf("%s contains a line break or another control character, and it is used in a mail header", name),
+	for _, c := range p.headerColumns {
+		if message.ContainsControl(row.Values[c.col]) {
+			rowError(c.col, fmt.Sprintf("%s contains a line break or another control character, and it is used in a mail header", c.name),
 				"remove the line break from the cell (in Excel it is typed with Alt+Enter)")
 		}
 	}

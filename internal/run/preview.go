@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/mla-initiative/herald/internal/mail"
@@ -58,22 +57,16 @@ func Preview(in Inputs, dir string, limit int) (*Plan, *PreviewResult, error) {
 	}
 
 	var entries []indexEntry
-	buf := bufio.NewWriterSize(nil, 64<<10)
+	w := newPreviewWriter(tmp)
 	write := func(it *Item, msg *message.Message) error {
 		if limit > 0 && len(entries) >= limit {
 			return nil
 		}
 		base := previewName(len(entries)+1, it)
-		if err := writeWith(filepath.Join(tmp, base+".eml"), buf, func(w io.Writer) error {
-			_, err := mail.WriteEML(w, msg)
-			return err
-		}); err != nil {
+		if err := w.eml(base+".eml", msg); err != nil {
 			return err
 		}
-		if err := writeWith(filepath.Join(tmp, "html", base+".html"), buf, func(w io.Writer) error {
-			_, err := io.WriteString(w, inlineForBrowser(msg))
-			return err
-		}); err != nil {
+		if err := w.html(filepath.Join("html", base+".html"), msg); err != nil {
 			return err
 		}
 		entries = append(entries, newIndexEntry(base, it, msg))
@@ -86,8 +79,8 @@ func Preview(in Inputs, dir string, limit int) (*Plan, *PreviewResult, error) {
 	if err := plan.Ready(in.SkipInvalid); err != nil {
 		return plan, nil, err
 	}
-	if err := writeWith(filepath.Join(tmp, "index.html"), buf, func(w io.Writer) error {
-		return indexPage.Execute(w, indexData{Campaign: plan.Campaign, Source: plan.Source, Template: plan.Template.Name(), Entries: entries, Total: len(plan.Items)})
+	if err := writeWith(filepath.Join(tmp, "index.html"), func(w io.Writer) error {
+		return writeIndex(w, indexData{Campaign: plan.Campaign, Source: plan.Source, Template: plan.Template.Name(), Entries: entries, Total: len(plan.Items)})
 	}); err != nil {
 		return nil, nil, err
 	}
@@ -138,12 +131,56 @@ func (p *Plan) Render(it *Item) (*message.Message, error) {
 	return m, err
 }
 
-func writeWith(path string, buf *bufio.Writer, write func(io.Writer) error) error {
+// previewWriter writes the files of a preview. A preview is mostly the creation of tens
+// of thousands of small files, so each is written with a single call from a buffer that
+// is reused for the next.
+type previewWriter struct {
+	dir  string
+	buf  []byte
+	urls map[string]inlineURL // by Content-ID
+}
+
+func newPreviewWriter(dir string) *previewWriter {
+	return &previewWriter{dir: dir, buf: make([]byte, 0, 64<<10)}
+}
+
+func (w *previewWriter) eml(name string, msg *message.Message) error {
+	var err error
+	if w.buf, err = mail.AppendEML(w.buf[:0], msg); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Join(w.dir, name), err)
+	}
+	return w.file(name, w.buf)
+}
+
+// html writes the message's HTML body, viewable as a file.
+func (w *previewWriter) html(name string, msg *message.Message) error {
+	w.buf = w.appendBrowserHTML(w.buf[:0], msg)
+	return w.file(name, w.buf)
+}
+
+// file creates name in the preview folder, private to the user, and writes data to it.
+func (w *previewWriter) file(name string, data []byte) error {
+	path := filepath.Join(w.dir, name)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	buf.Reset(f)
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeWith(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	buf := bufio.NewWriterSize(f, 64<<10)
 	err = write(buf)
 	if err == nil {
 		err = buf.Flush()
@@ -164,13 +201,11 @@ func writePrivate(path string, data []byte) error {
 	return nil
 }
 
-var unsafeName = regexp.MustCompile(`[^a-zA-Z0-9._@+-]+`)
-
 // previewName sorts in sheet order and shows the recipient: 0001-row002-jean@justice.example.
 func previewName(seq int, it *Item) string {
 	who := "no-address"
 	if len(it.To) > 0 {
-		who = unsafeName.ReplaceAllString(it.To[0].Addr, "_")
+		who = safeName(it.To[0].Addr)
 		if len(who) > 60 {
 			who = who[:60]
 		}
@@ -178,12 +213,50 @@ func previewName(seq int, it *Item) string {
 	return fmt.Sprintf("%04d-row%04d-%s", seq, it.Row, who)
 }
 
-// inlineForBrowser makes a message's HTML viewable as a file: inline images referenced as
-// cid: become data: URLs.
-func inlineForBrowser(msg *message.Message) string {
+// safeName replaces each run of characters other than ASCII letters, digits and ._@+- with
+// one '_', so that an address makes a file name on any system.
+func safeName(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	run := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._@+-", c) >= 0 {
+			b.WriteByte(c)
+			run = false
+		} else if !run {
+			b.WriteByte('_')
+			run = true
+		}
+	}
+	return b.String()
+}
+
+// appendBrowserHTML appends a message's HTML made viewable as a file: inline images
+// referenced as cid: become data: URLs.
+func (w *previewWriter) appendBrowserHTML(dst []byte, msg *message.Message) []byte {
 	html := msg.HTML
 	for _, f := range msg.Inline {
-		html = strings.ReplaceAll(html, "cid:"+f.ContentID, dataURL(f))
+		html = strings.ReplaceAll(html, "cid:"+f.ContentID, w.dataURL(f))
 	}
-	return html
+	return append(dst, html...)
+}
+
+// dataURL encodes an inline file once for the whole preview: every message shares it.
+func (w *previewWriter) dataURL(f message.File) string {
+	if w.urls == nil {
+		w.urls = map[string]inlineURL{}
+	}
+	if u, ok := w.urls[f.ContentID]; ok && len(u.data) == len(f.Data) && (len(u.data) == 0 || &u.data[0] == &f.Data[0]) {
+		return u.url
+	}
+	u := inlineURL{data: f.Data, url: dataURL(f)}
+	w.urls[f.ContentID] = u
+	return u.url
+}
+
+// inlineURL is an inline file's data: URL, and the data it encodes.
+type inlineURL struct {
+	data []byte
+	url  string
 }
