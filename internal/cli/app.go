@@ -150,6 +150,7 @@ Exit codes:
 			checkCommand(s),
 			previewCommand(s),
 			sendCommand(s),
+			statusCommand(s),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -162,7 +163,7 @@ Exit codes:
 	}
 	app.Action = func(c *cli.Context) error {
 		if c.Args().Present() {
-			return usagef("unknown command %q (commands: init, check, preview, send)", c.Args().First())
+			return usagef("unknown command %q (commands: init, check, preview, send, status)", c.Args().First())
 		}
 		return cli.ShowAppHelp(c)
 	}

@@ -26,6 +26,11 @@ const (
 // The output depends on the arguments only: writing the same table twice gives the same
 // bytes.
 func WriteXLSX(w io.Writer, sheet string, header []string, rows [][]string) error {
+	return writeXLSX(w, sheet, header, rows, nil)
+}
+
+// writeXLSX is WriteXLSX, with the cells of one column coloured by value when hl is not nil.
+func writeXLSX(w io.Writer, sheet string, header []string, rows [][]string, hl *Highlight) error {
 	if len(header) == 0 {
 		return errors.New("write workbook: no columns")
 	}
@@ -86,6 +91,9 @@ func WriteXLSX(w io.Writer, sheet string, header []string, rows [][]string) erro
 	}
 
 	if err := f.SetCellStyle(sheet, "A1", last+"1", bold); err != nil {
+		return fmt.Errorf("write workbook: %w", err)
+	}
+	if err := hl.apply(f, sheet, rows); err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
 	for i, w := range widths {

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	reports "github.com/mla-initiative/herald/internal/report"
+	"github.com/mla-initiative/herald/internal/run"
+)
+
+func statusCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show who has the message, who does not and why, from the delivery log",
+		Description: `Reads the workbook, the template and the delivery log (nothing is sent, no server is
+needed) and counts the recipients by state: delivered, failed, unknown (the server may
+have it), pending (not sent yet) and skipped (rows with errors). Then it lists every
+recipient that is not delivered, with the server's reply and the command that would act
+on it, and apart from them the recipients in the log no longer in the workbook.
+
+--format json and csv are for scripts; the fields are documented in the README.
+--export writes the workbook with Status, Sent at, Message-ID, Server reply / error and
+Attempts columns appended, as .xlsx (coloured, filterable) or .csv (for Excel).
+
+Exit codes: 0 every recipient delivered, 3 some not delivered, 1 the report could not be
+made, 2 usage.
+
+Examples:
+   herald status
+   herald status --campaign invitation --export report.xlsx
+   herald status --format json | jq '.[] | select(.status == "failed")'`,
+		Before: applyConfig,
+		Flags: append(append(inputFlags(), registerKeys([]cli.Flag{
+			&cli.StringFlag{Name: "log", Usage: "the delivery log `FILE` (default: CAMPAIGN.delivery.jsonl beside the workbook)", EnvVars: []string{"HERALD_LOG"}},
+		})...),
+			// Not config keys: they decide what one look at the log shows.
+			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` of the report: table, csv or json"},
+			&cli.StringFlag{Name: "export", Usage: "also write the workbook with the outcome of each row to `FILE`.xlsx or .csv"},
+		),
+		Action: func(c *cli.Context) error {
+			if err := noArgs(c); err != nil {
+				return err
+			}
+			return statusAction(c, s)
+		},
+	}
+}
+
+func statusAction(c *cli.Context, s Streams) error {
+	format := strings.ToLower(c.String("format"))
+	switch format {
+	case "table", "csv", "json":
+	default:
+		return usagef("--format %q: want table, csv or json", c.String("format"))
+	}
+	export := c.String("export")
+	if ext := strings.ToLower(filepath.Ext(export)); export != "" && ext != ".xlsx" && ext != ".csv" {
+		return usageError{withHint(fmt.Errorf("--export %s: cannot tell the kind of file", export), "name the file .xlsx (a workbook) or .csv")}
+	}
+
+	in := inputsFrom(c)
+	plan, err := run.Prepare(in, nil)
+	if err != nil {
+		return err
+	}
+	// Rows with errors are part of the report (skipped); errors in the template or the
+	// workbook as a whole leave no rows to report on.
+	if err := plan.Ready(true); err != nil {
+		printProblems(s, plan.Problems)
+		return err
+	}
+	logPath := c.String("log")
+	if logPath == "" {
+		logPath = run.LogPath(in)
+	}
+	rep, err := reports.Load(plan, logPath)
+	if err != nil {
+		return err
+	}
+	if export != "" {
+		if err := rep.Export(export); err != nil {
+			return err
+		}
+	}
+	switch format {
+	case "json":
+		err = rep.WriteJSON(s.Out)
+	case "csv":
+		err = rep.WriteCSV(s.Out)
+	default:
+		err = rep.WriteTable(s.Out, reports.TextOptions{Color: s.ColorOut})
+	}
+	if err != nil {
+		return fmt.Errorf("write the report: %w", err)
+	}
+	if export != "" {
+		fmt.Fprintf(s.Err, "Wrote %s: %d rows with their status.\n", export, len(plan.Table.Rows))
+	}
+	if !rep.AllDelivered() {
+		return exitError{ExitNotDelivered}
+	}
+	return nil
+}

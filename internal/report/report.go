@@ -1,0 +1,388 @@
+package report
+
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mla-initiative/herald/internal/deliverylog"
+	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/run"
+)
+
+// The states of a recipient, in the order reports list them.
+const (
+	Delivered = deliverylog.StatusDelivered
+	Failed    = deliverylog.StatusFailed
+	Unknown   = deliverylog.StatusUnknown
+	Pending   = deliverylog.StatusPending
+	Skipped   = deliverylog.StatusSkipped
+)
+
+// States lists the five states in report order.
+var States = []string{Delivered, Failed, Unknown, Pending, Skipped}
+
+// Recipient is where one recipient of the campaign stands.
+type Recipient struct {
+	// Row is the sheet row; for a recipient no longer in the workbook, the row its last
+	// message was made from.
+	Row int
+	// Key identifies the recipient in the log; "" for a skipped row, which has none.
+	Key string
+	// To and Cc are the addresses of the last message attempted, or those in the workbook
+	// when there was none; for a skipped row, the Email cell as written.
+	To, Cc []string
+	// Status is one of the five states; Failure is temporary or permanent when it is failed.
+	Status, Failure string
+	// Code, Enhanced and Reply are the server's answer; Error says what went wrong when there
+	// was no answer to quote, or, for a skipped row, the problem with it.
+	Code            int
+	Enhanced, Reply string
+	Error           string
+	MessageID       string
+	Attempts        int
+	LastAttempt     time.Time // zero when never attempted
+	Tests           int       // messages sent to a tester instead (--test-to)
+	InWorkbook      bool
+	// Action is the command or step that would act on the recipient; "" for nothing to do.
+	Action string
+}
+
+// Counts are the workbook's recipients by state.
+type Counts struct {
+	Delivered, Failed, Unknown, Pending, Skipped int
+	// Temporary and Permanent split Failed.
+	Temporary, Permanent int
+}
+
+// Total is the number of recipients counted.
+func (c Counts) Total() int { return c.Delivered + c.Failed + c.Unknown + c.Pending + c.Skipped }
+
+// Of returns the count of one state.
+func (c Counts) Of(state string) int {
+	switch state {
+	case Delivered:
+		return c.Delivered
+	case Failed:
+		return c.Failed
+	case Unknown:
+		return c.Unknown
+	case Pending:
+		return c.Pending
+	case Skipped:
+		return c.Skipped
+	}
+	return 0
+}
+
+// Report is the state of every recipient of a campaign: the workbook joined with the log.
+type Report struct {
+	Campaign string
+	Source   string // the workbook, as run.Plan names it
+	LogPath  string
+	// NoLog is true when the log does not exist yet: nothing has been sent.
+	NoLog bool
+	// OtherCampaigns are the campaigns with records in the log other than this one, and,
+	// when there is no log, those whose logs lie in the same folder: a mistyped --campaign
+	// is then easy to spot.
+	OtherCampaigns []string
+	// Recipients are the workbook's, in sheet order, skipped rows included.
+	Recipients []Recipient
+	// Gone are the recipients in the log that are no longer in the workbook (row deleted,
+	// address changed), by row. They are not counted in Counts.
+	Gone   []Recipient
+	Counts Counts
+	// Location is the time zone times are shown in, except in JSON (UTC); nil means local.
+	Location *time.Location
+
+	plan *run.Plan
+	// byRow maps a sheet row to its index in Recipients. A row that repeats an earlier
+	// row's recipient maps to that recipient, and dupOf names the earlier row.
+	byRow map[int]int
+	dupOf map[int]int
+}
+
+// AllDelivered reports whether every recipient of the workbook has the message: the
+// question "are we done?", answered by exit code 0.
+func (r *Report) AllDelivered() bool { return r.Counts.Delivered == r.Counts.Total() }
+
+// NotDelivered returns the workbook's recipients that are not delivered, in sheet order.
+func (r *Report) NotDelivered() []Recipient {
+	var out []Recipient
+	for _, rc := range r.Recipients {
+		if rc.Status != Delivered {
+			out = append(out, rc)
+		}
+	}
+	return out
+}
+
+// Load reads the log at logPath and builds the report of plan's campaign. A log that does
+// not exist yet is not an error: everyone is pending. A log cut short by a crash reads as
+// far as it is whole.
+func Load(plan *run.Plan, logPath string) (*Report, error) {
+	records, err := deliverylog.Read(logPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		r := Build(plan, nil, logPath)
+		r.NoLog = true
+		r.OtherCampaigns = campaignsBeside(logPath, plan.Campaign)
+		return r, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return Build(plan, records, logPath), nil
+}
+
+// campaignsBeside names the campaigns whose logs are in the folder of logPath.
+func campaignsBeside(logPath, campaign string) []string {
+	const suffix = ".delivery.jsonl"
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(logPath), "*"+suffix))
+	own := run.LogFileName(campaign)
+	var out []string
+	for _, m := range matches {
+		if base := filepath.Base(m); base != own {
+			out = append(out, strings.TrimSuffix(base, suffix))
+		}
+	}
+	return out
+}
+
+// Build joins plan and the log's records into the report of plan's campaign.
+func Build(plan *run.Plan, records []deliverylog.Record, logPath string) *Report {
+	states := deliverylog.Fold(records, plan.Campaign)
+	r := &Report{
+		Campaign: plan.Campaign, Source: plan.Source, LogPath: logPath, plan: plan,
+		Recipients: make([]Recipient, 0, len(plan.Items)+len(plan.Skipped)),
+		byRow:      make(map[int]int, len(plan.Items)+len(plan.Skipped)),
+	}
+	r.OtherCampaigns = otherCampaigns(records, plan.Campaign)
+
+	problems := firstErrors(plan)
+	seen := make(map[string]bool, len(plan.Items))
+	items, skipped := plan.Items, plan.Skipped
+	// Both lists are in sheet order; merging them keeps it.
+	for len(items) > 0 || len(skipped) > 0 {
+		var rc Recipient
+		if len(skipped) == 0 || (len(items) > 0 && items[0].Row < skipped[0].Row) {
+			it := &items[0]
+			items = items[1:]
+			st, ok := states[it.Key]
+			if !ok {
+				st = deliverylog.State{Key: it.Key, Status: Pending}
+			}
+			seen[it.Key] = true
+			rc = fromState(st)
+			rc.Row, rc.InWorkbook = it.Row, true
+			if st.Attempts == 0 {
+				rc.To, rc.Cc = addrs(it.To), addrs(it.Cc)
+			}
+			if rc.Status == Skipped {
+				// A run chose not to send it; nothing stands in the way of the next.
+				rc.Status = Pending
+			}
+		} else {
+			it := &skipped[0]
+			skipped = skipped[1:]
+			rc = Recipient{Row: it.Row, Status: Skipped, InWorkbook: true, To: addrs(it.To), Cc: addrs(it.Cc)}
+			if email := emailCell(plan, it); len(rc.To) == 0 && email != "" {
+				// The address that could not be read, so that the reader sees who it is.
+				rc.To = []string{email}
+			}
+			if p, ok := problems[it.Row]; ok {
+				rc.Error = p.Message
+				rc.Action = "fix " + place(p.Where, plan.Table.File) + ", then herald send"
+			}
+		}
+		if rc.Action == "" {
+			rc.Action = action(rc)
+		}
+		r.byRow[rc.Row] = len(r.Recipients)
+		r.Recipients = append(r.Recipients, rc)
+		r.count(rc)
+	}
+
+	for key, st := range states {
+		if seen[key] || st.Attempts == 0 {
+			// Never sent for real (only tests, or skipped): nothing the recipient could
+			// have, so nothing to account for.
+			continue
+		}
+		r.Gone = append(r.Gone, fromState(st))
+	}
+	slices.SortFunc(r.Gone, func(a, b Recipient) int {
+		if a.Row != b.Row {
+			return a.Row - b.Row
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	r.dupOf = duplicates(plan)
+	for row, first := range r.dupOf {
+		if i, ok := r.byRow[first]; ok {
+			r.byRow[row] = i
+		}
+	}
+	return r
+}
+
+func (r *Report) count(rc Recipient) {
+	c := &r.Counts
+	switch rc.Status {
+	case Delivered:
+		c.Delivered++
+	case Failed:
+		c.Failed++
+		if rc.Failure == deliverylog.FailurePermanent {
+			c.Permanent++
+		} else {
+			c.Temporary++
+		}
+	case Unknown:
+		c.Unknown++
+	case Skipped:
+		c.Skipped++
+	default:
+		c.Pending++
+	}
+}
+
+func fromState(st deliverylog.State) Recipient {
+	if st.Status == Unknown && st.Reply == "" && st.Error == "" {
+		// An attempt with no outcome after it: nothing else in the log says why.
+		st.Error = "no outcome was recorded: herald, or the machine, stopped while sending"
+	}
+	return Recipient{
+		Row: st.Row, Key: st.Key, To: st.To, Cc: st.Cc,
+		Status: st.Status, Failure: st.Failure,
+		Code: st.Code, Enhanced: st.Enhanced, Reply: st.Reply, Error: st.Error,
+		MessageID: st.MessageID, Attempts: st.Attempts, LastAttempt: st.LastAttempt, Tests: st.Tests,
+	}
+}
+
+// action says what would act on a recipient in the workbook.
+func action(rc Recipient) string {
+	switch rc.Status {
+	case Failed:
+		switch {
+		case rc.Failure == deliverylog.FailureTemporary:
+			return "herald send --only-failed"
+		case strings.HasPrefix(rc.Enhanced, "5.1."):
+			return "correct the address, then herald send --only-failed"
+		default:
+			return "remove the cause the server gives, then herald send --only-failed"
+		}
+	case Unknown:
+		id := ""
+		if rc.MessageID != "" {
+			id = " <" + rc.MessageID + ">"
+		}
+		return "look for Message-ID" + id + " in the Sent folder or the server's log; if it is not there: herald send --resend-unknown"
+	case Pending:
+		return "herald send"
+	}
+	return ""
+}
+
+// emailCell is the row's Email cell as written, whatever the column's header.
+func emailCell(plan *run.Plan, it *run.Item) string {
+	col, err := plan.Table.Lookup("Email")
+	if err != nil {
+		return ""
+	}
+	return it.Fields[plan.Table.Columns[col].Name]
+}
+
+// place names the place of a problem within the workbook: "cell Authorities!H2 (Email)",
+// "line 5, column A (Email)" for CSV, "Authorities, row 14" for a whole row.
+func place(where, file string) string {
+	where = strings.TrimPrefix(where, file+": ")
+	if strings.Contains(where, "!") {
+		return "cell " + where
+	}
+	return where
+}
+
+// firstErrors returns the first error of each row, which names the cell to fix.
+func firstErrors(plan *run.Plan) map[int]run.Problem {
+	out := map[int]run.Problem{}
+	for _, p := range plan.Problems {
+		if p.Row == 0 || p.Warning {
+			continue
+		}
+		if _, ok := out[p.Row]; !ok {
+			out[p.Row] = p
+		}
+	}
+	return out
+}
+
+// duplicates maps each row that repeats an earlier row's recipient to that row. Prepare
+// says so only in a warning, which is parsed here; a change in its wording leaves such a
+// row without status in the export, and breaks a test.
+func duplicates(plan *run.Plan) map[int]int {
+	out := map[int]int{}
+	for _, p := range plan.Problems {
+		if p.Row == 0 || !p.Warning {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(p.Message, "same recipient as row "); ok {
+			end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+			if end < 0 {
+				end = len(rest)
+			}
+			if first, err := strconv.Atoi(rest[:end]); err == nil {
+				out[p.Row] = first
+			}
+		}
+	}
+	return out
+}
+
+func otherCampaigns(records []deliverylog.Record, campaign string) []string {
+	seen := map[string]bool{campaign: true}
+	var out []string
+	for i := range records {
+		if c := records[i].Campaign; !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func addrs(list []message.Address) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	s := make([]string, len(list))
+	for i, a := range list {
+		s[i] = a.Addr
+	}
+	return s
+}
+
+// Detail is what the server said, or the error when it said nothing: "550 5.1.1 user
+// unknown", "closing SMTP DATA writer: EOF".
+func (rc Recipient) Detail() string {
+	switch {
+	case rc.Code == 0 && rc.Error != "":
+		// No reply came; what is in Reply then is no more than the error's last words.
+		return rc.Error
+	case rc.Reply != "" && (rc.Code == 0 || strings.HasPrefix(rc.Reply, strconv.Itoa(rc.Code))):
+		return rc.Reply
+	case rc.Reply != "":
+		parts := []string{strconv.Itoa(rc.Code)}
+		if rc.Enhanced != "" && !strings.HasPrefix(rc.Reply, rc.Enhanced) {
+			parts = append(parts, rc.Enhanced)
+		}
+		return strings.Join(append(parts, rc.Reply), " ")
+	case rc.Code != 0:
+		return joinNonEmpty(" ", strconv.Itoa(rc.Code), rc.Enhanced, rc.Error)
+	}
+	return rc.Error
+}
