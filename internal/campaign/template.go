@@ -886,3 +886,7 @@ func (t *Template) ReadsColumnFor(header string) bool {
 	}
 	return false
 }
+
+// DefaultLanguage is the language message.md is written in: its Language header, else
+// English.
+func (t *Template) DefaultLanguage() string { return t.variants[0].lang }

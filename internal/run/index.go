@@ -15,6 +15,7 @@ import (
 type indexEntry struct {
 	File        string
 	Row         int
+	Label       string
 	To, Cc, Bcc string
 	Subject     string
 	Language    string
@@ -27,6 +28,8 @@ type indexData struct {
 	Total                      int
 }
 
+// newIndexEntry describes a message for the index; Language is "" for message.md, whose
+// language the template knows.
 func newIndexEntry(base string, it *Item, msg *message.Message) indexEntry {
 	var files []string
 	for _, f := range msg.Attachments {
@@ -35,12 +38,8 @@ func newIndexEntry(base string, it *Item, msg *message.Message) indexEntry {
 	if msg.Calendar != nil {
 		files = append(files, "invite.ics")
 	}
-	lang := it.Language
-	if lang == "" {
-		lang = "default"
-	}
 	return indexEntry{
-		File: base, Row: it.Row, Subject: msg.Subject, Language: lang,
+		File: base, Row: it.Row, Label: it.Label, Subject: msg.Subject, Language: it.Language,
 		To: joinAddrs(msg.To), Cc: joinAddrs(msg.Cc), Bcc: joinAddrs(msg.Bcc),
 		Attachments: strings.Join(files, ", "),
 	}
@@ -80,6 +79,8 @@ func appendIndexRow(b []byte, e *indexEntry) []byte {
 	b = append(b, "<tr><td>"...)
 	b = strconv.AppendInt(b, int64(e.Row), 10)
 	b = append(b, "</td><td>"...)
+	b = appendEscaped(b, e.Label)
+	b = append(b, "</td><td class=\"to\">"...)
 	b = appendEscaped(b, e.To)
 	if e.Cc != "" {
 		b = append(b, "<br>Cc: "...)
@@ -140,26 +141,60 @@ const indexHeadSource = `<!doctype html>
 <title>herald preview: {{.Campaign}}</title>
 <style>
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;display:flex;height:100vh;color:#1b1b1b}
-#list{width:46%;overflow:auto;border-right:1px solid #ccc}
-#view{flex:1;border:0;height:100vh}
+#list{flex:0 0 60%;min-width:0;overflow:auto;border-right:1px solid #ccc}
+#view{flex:1;border:0;height:100vh;min-width:0}
 header{padding:12px 16px;background:#f4f4f2;border-bottom:1px solid #ccc}
 h1{font-size:18px;margin:0 0 4px}
-p.meta{margin:0;font-size:13px;color:#555}
+p.meta{margin:0 0 8px;font-size:13px;color:#555}
+#filter{width:100%;box-sizing:border-box;font:inherit;font-size:14px;padding:6px 8px;border:1px solid #bbb;border-radius:4px}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e5e5e5;vertical-align:top}
+td.to{overflow-wrap:anywhere;min-width:11em}
+td:nth-child(2){max-width:11em}
+td:nth-child(4){min-width:12em}
 th{position:sticky;top:0;background:#fff}
 tr:hover td{background:#eef4fb}
+tr.shown td{background:#dce9f7}
 a{color:#0b4f8a}
+@media (max-width:760px){
+body{display:block;height:auto}
+#list{border-right:0}
+thead{display:none}
+tr{display:block;padding:6px 0;border-bottom:1px solid #ddd}
+td,td:nth-child(2){display:block;border:0;padding:1px 12px;max-width:none}
+td:first-child::before{content:"Row "}
+td:nth-child(6){display:none}
+#view{display:block;width:100%;height:85vh;border-top:1px solid #ccc}
+}
 </style></head><body>
 <div id="list"><header><h1>Preview: {{.Campaign}}</h1>
-<p class="meta">{{len .Entries}} of {{.Total}} messages · contacts: {{.Source}} · template: {{.Template}} · nothing has been sent</p></header>
-<table><thead><tr><th>Row</th><th>To / Cc / Bcc</th><th>Subject</th><th>Lang</th><th>Attachments</th><th>Files</th></tr></thead><tbody>
+<p class="meta">{{len .Entries}} of {{.Total}} messages · contacts: {{.Source}} · template: {{.Template}} · nothing has been sent</p>
+<input id="filter" type="search" placeholder="Filter: country, name, address, subject…" aria-label="filter the messages"></header>
+<table><thead><tr><th>Row</th><th>Recipient</th><th>To / Cc / Bcc</th><th>Subject</th><th>Lang</th><th>Attachments</th><th>File</th></tr></thead><tbody>
 `
 
 var indexFoot = template.Must(template.New("index-end").Parse(indexFootSource))
 
 const indexFootSource = `</tbody></table></div>
 <iframe id="view" name="view" title="message body"{{if .Entries}} src="html/{{(index .Entries 0).File}}.html"{{end}}></iframe>
+<script>
+// Filter the rows as you type, and mark the row whose body is shown.
+var rows = document.querySelectorAll("tbody tr");
+document.getElementById("filter").addEventListener("input", function () {
+  var q = this.value.toLowerCase();
+  rows.forEach(function (r) { r.hidden = q !== "" && r.textContent.toLowerCase().indexOf(q) < 0; });
+});
+document.querySelector("tbody").addEventListener("click", function (e) {
+  var a = e.target.closest("a[target=view]");
+  if (!a) return;
+  rows.forEach(function (r) { r.classList.remove("shown"); });
+  a.closest("tr").classList.add("shown");
+  if (window.matchMedia("(max-width:760px)").matches) {
+    setTimeout(function () { document.getElementById("view").scrollIntoView(); }, 0);
+  }
+});
+if (rows.length) rows[0].classList.add("shown");
+</script>
 </body></html>
 `
 

@@ -55,6 +55,7 @@ type Plan struct {
 	Problems []Problem
 
 	addressColumns, headerColumns []namedColumn
+	labelColumns                  []int
 }
 
 // Item is one message to one recipient row.
@@ -65,6 +66,9 @@ type Item struct {
 	Cc       []message.Address
 	Bcc      []message.Address
 	Language string // the variant used: "" is the default message.md
+	// Label names the row for people, from its first cells that are not addresses
+	// ("Chile · Ministerio de Justicia"): an address alone is hard to recognise.
+	Label string
 	Fields   map[string]string
 	Subject  string
 }

@@ -178,6 +178,31 @@ func (p *Plan) findCheckedColumns() {
 			p.headerColumns = append(p.headerColumns, namedColumn{name, col})
 		}
 	}
+	special := map[int]bool{}
+	for _, name := range []string{colEmail, colCc, colBcc, colLanguage} {
+		if col, err := p.Table.Lookup(name); err == nil {
+			special[col] = true
+		}
+	}
+	for i, c := range p.Table.Columns {
+		if len(p.labelColumns) == 2 {
+			break
+		}
+		if c.Name != "" && !special[i] {
+			p.labelColumns = append(p.labelColumns, i)
+		}
+	}
+}
+
+// label names a row for people: its first two cells that are not addresses.
+func (p *Plan) label(row contacts.Row) string {
+	var parts []string
+	for _, col := range p.labelColumns {
+		if v := row.Values[col]; v != "" && !message.ContainsControl(v) {
+			parts = append(parts, v)
+		}
+	}
+	return strings.Join(parts, " · ")
 }
 
 type checkedItem struct {
@@ -193,7 +218,7 @@ func (p *Plan) checkRow(i int) (checkedItem, *message.Message, []Problem) {
 	table := p.Table
 	row := table.Rows[i]
 	fields := fieldsOf(table, row)
-	item := checkedItem{Item: Item{Row: row.Number, Fields: fields}}
+	item := checkedItem{Item: Item{Row: row.Number, Fields: fields, Label: p.label(row)}}
 	var problems []Problem
 	rowError := func(col int, msg, hint string) {
 		where := table.RowRef(row.Number)

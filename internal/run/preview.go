@@ -80,6 +80,11 @@ func Preview(in Inputs, dir string, limit int) (*Plan, *PreviewResult, error) {
 		return plan, nil, err
 	}
 	if err := writeWith(filepath.Join(tmp, "index.html"), func(w io.Writer) error {
+		for i := range entries {
+			if entries[i].Language == "" {
+				entries[i].Language = plan.Template.DefaultLanguage()
+			}
+		}
 		return writeIndex(w, indexData{Campaign: plan.Campaign, Source: plan.Source, Template: plan.Template.Name(), Entries: entries, Total: len(plan.Items)})
 	}); err != nil {
 		return nil, nil, err

@@ -11,7 +11,7 @@ import (
 // indexReference is the whole index page as one html/template, as it was before the rows
 // were written directly: writeIndex must give the same page.
 var indexReference = template.Must(template.New("index").Parse(strings.TrimSuffix(indexHeadSource, "\n") + "\n" +
-	`{{range .Entries}}<tr><td>{{.Row}}</td><td>{{.To}}{{if .Cc}}<br>Cc: {{.Cc}}{{end}}{{if .Bcc}}<br>Bcc: {{.Bcc}}{{end}}</td>
+	`{{range .Entries}}<tr><td>{{.Row}}</td><td>{{.Label}}</td><td class="to">{{.To}}{{if .Cc}}<br>Cc: {{.Cc}}{{end}}{{if .Bcc}}<br>Bcc: {{.Bcc}}{{end}}</td>
 <td><a href="html/{{.File}}.html" target="view">{{.Subject}}</a></td><td>{{.Language}}</td><td>{{.Attachments}}</td>
 <td><a href="{{.File}}.eml">.eml</a></td></tr>
 {{end}}` + indexFootSource))
@@ -21,7 +21,7 @@ func TestIndexRows(t *testing.T) {
 	data := indexData{
 		Campaign: "save-the-date & co", Source: "contacts.xlsx", Template: "save-the-date", Total: 4,
 		Entries: []indexEntry{
-			{File: "0001-row0002-jean@justice.example", Row: 2, To: "Jean <jean@justice.example>", Subject: "Save the date", Language: "fr", Attachments: "invite.ics"},
+			{File: "0001-row0002-jean@justice.example", Row: 2, Label: "France · Ministère <de> la Justice", To: "Jean <jean@justice.example>", Subject: "Save the date", Language: "fr", Attachments: "invite.ics"},
 			{File: "0002-row0003-a+b@x.example", Row: 3, To: tricky, Cc: tricky, Bcc: tricky, Subject: tricky, Language: tricky, Attachments: tricky},
 			{File: "0003-row0010-no-address", Row: 10},
 		},
