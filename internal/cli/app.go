@@ -40,7 +40,7 @@ type Streams struct {
 func Main(ctx context.Context, args []string, s Streams) int {
 	app := newApp(s)
 	err := app.RunContext(ctx, args)
-	return report(s.Err, err)
+	return printError(s.Err, err)
 }
 
 // usageError is a mistake on the command line or in the config file: exit 2.
@@ -90,7 +90,7 @@ func exitCode(err error) int {
 	}
 }
 
-func report(w io.Writer, err error) int {
+func printError(w io.Writer, err error) int {
 	code := exitCode(err)
 	if err == nil {
 		return code

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/report"
 	"github.com/mla-initiative/herald/internal/run"
 )
 
@@ -50,7 +51,17 @@ A plain send only sends to recipients with no outcome yet: run it again after a 
 Ctrl-C and it sends exactly those never attempted. Failed recipients are sent again only
 with --only-failed, recipients with an unknown outcome only with --resend-unknown.
 
-Exit codes: 0 all delivered, 1 the run could not proceed, 2 usage, 3 some not delivered.
+Without a terminal to ask on (a script, a pipe), send refuses with exit code 2 unless
+--yes is given. The password (or OAuth2 token with --smtp-auth xoauth2) never comes from
+the command line: it is read from HERALD_SMTP_PASSWORD, from the output of password_command
+in herald.toml, or from a hidden prompt.
+
+Ctrl-C stops cleanly: the messages in flight are finished and recorded, the rest stays
+pending, and the same command sends it later.
+
+Exit codes: 0 all delivered (or all of --limit), 1 the run could not proceed (such as a
+refused login), 2 usage, 3 some recipients not delivered (failed, unknown, stopped,
+interrupted, or left over the daily cap).
 
 Examples:
    herald send --smtp-host smtp.ministry.example --smtp-user secretariat
@@ -88,6 +99,10 @@ Examples:
 			if opt.SMTP.Host == "" {
 				return usageError{withHint(fmt.Errorf("no SMTP server"), "give --smtp-host, or smtp_host in herald.toml")}
 			}
+			// Before asking for the password: a setting that cannot work is reported first.
+			if err := opt.SMTP.Check(); err != nil {
+				return usageError{withHint(fmt.Errorf("SMTP settings: %w", err), "check --smtp-host, --smtp-port, --smtp-tls, --smtp-auth and --smtp-ca (or their keys in herald.toml)")}
+			}
 			if err := credentials(c, s, &opt.SMTP); err != nil {
 				return err
 			}
@@ -99,7 +114,17 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return sendSummary(s, res)
+			err = sendSummary(s, res)
+			if !res.Declined && !res.Plan.Test {
+				// The state of the whole campaign, in the words herald status uses.
+				if rep, lerr := report.Load(plan, opt.LogPath); lerr == nil {
+					fmt.Fprintln(s.Out)
+					if werr := rep.WriteSummary(s.Out, report.TextOptions{Color: s.ColorOut}); werr != nil && err == nil {
+						err = werr
+					}
+				}
+			}
+			return err
 		},
 	}
 }
@@ -261,6 +286,9 @@ func confirm(s Streams, sp *run.SendPlan, yes bool) (bool, error) {
 	if sp.OverDaily > 0 {
 		fmt.Fprintf(w, "Later:      %d over the daily cap\n", sp.OverDaily)
 	}
+	if sp.Limited > 0 {
+		fmt.Fprintf(w, "Later:      %d beyond --limit\n", sp.Limited)
+	}
 	if yes {
 		return true, nil
 	}
@@ -302,6 +330,13 @@ func (p *progress) update(ev run.Progress) {
 	if p.s.InteractiveIn && p.bar == nil && ev.Total > 0 {
 		p.bar = progressbar.NewOptions(ev.Total, progressbar.OptionSetWriter(p.s.Err), progressbar.OptionShowCount(), progressbar.OptionSetDescription("sending"), progressbar.OptionClearOnFinish())
 	}
+	if ev.Item == nil {
+		if p.bar != nil {
+			p.bar.Clear()
+		}
+		fmt.Fprintf(p.s.Err, "connection: %s: %s\n", ev.Outcome, ev.Detail)
+		return
+	}
 	to := ""
 	if len(ev.Item.To) > 0 {
 		to = ev.Item.To[0].Addr
@@ -328,6 +363,7 @@ func (p *progress) finish() {
 	}
 }
 
+// sendSummary prints what a run did and decides its exit code.
 func sendSummary(s Streams, res *run.SendResult) error {
 	w := s.Out
 	sp := res.Plan
@@ -335,13 +371,28 @@ func sendSummary(s Streams, res *run.SendResult) error {
 		fmt.Fprintln(w, "Nothing was sent.")
 		return nil
 	}
+	later := func() {
+		if sp.OverDaily > 0 {
+			fmt.Fprintf(w, "%d more wait for the daily cap: run the same herald send again tomorrow.\n", sp.OverDaily)
+		}
+		if sp.Limited > 0 {
+			fmt.Fprintf(w, "%d more beyond --limit: run herald send again to send them.\n", sp.Limited)
+		}
+	}
 	if len(sp.Selected) == 0 {
 		fmt.Fprintf(w, "Nothing to send: %d delivered, %d failed, %d unknown in campaign %s.\n", sp.Delivered, sp.Failed, sp.Unknown, sp.Campaign)
+		later()
 		if sp.Failed+sp.Unknown > 0 {
 			fmt.Fprintln(w, "Use --only-failed or --resend-unknown to send to those, or herald status to see them.")
+		}
+		if sp.Failed+sp.Unknown+sp.OverDaily > 0 {
 			return exitError{ExitNotDelivered}
 		}
 		return nil
+	}
+	if res.Stopped != "" && res.Delivered == 0 && res.Failed == 0 && len(res.Unknown) == 0 {
+		// Nothing was attempted: the run could not start (a refused login, no server).
+		return withHint(fmt.Errorf("nothing was sent: %s", res.Stopped), fmt.Sprintf("all %d messages are pending: run the same herald send again once the cause is fixed", len(sp.Selected)))
 	}
 	kind := "Delivered"
 	if sp.Test {
@@ -352,25 +403,23 @@ func sendSummary(s Streams, res *run.SendResult) error {
 		fmt.Fprintf(w, "  unknown: row %d %s Message-ID <%s>: %s\n", u.Row, u.To, u.MessageID, u.Detail)
 	}
 	if len(res.Unknown) > 0 {
-		fmt.Fprintln(w, "  The server may have these: look for their Message-IDs in the Sent folder or the server's log before --resend-unknown.")
+		fmt.Fprintln(w, "  The server may have these: look for their Message-IDs in the Sent folder or the server's log; send them again only with --resend-unknown.")
 	}
 	switch {
 	case res.Stopped != "":
 		fmt.Fprintf(w, "Stopped: %s\n", res.Stopped)
 		fmt.Fprintln(w, "The rest is pending: run the same herald send again once the cause is fixed.")
 	case res.Cancelled:
-		fmt.Fprintln(w, "Interrupted. Run the same herald send again to send the rest.")
+		fmt.Fprintln(w, "Interrupted: the messages in flight were finished and recorded. Run the same herald send again to send the rest.")
 	}
+	later()
 	if res.Failed > 0 {
 		fmt.Fprintln(w, "See who failed and why with herald status; send to them again with herald send --only-failed.")
-	}
-	if res.Stopped != "" && res.Delivered == 0 && res.Failed == 0 && len(res.Unknown) == 0 {
-		return exitError{ExitFailure}
 	}
 	if sp.Test {
 		return nil
 	}
-	if res.Failed+len(res.Unknown)+res.Pending > 0 || res.Stopped != "" {
+	if res.Failed+len(res.Unknown)+res.Pending+sp.OverDaily > 0 || res.Stopped != "" {
 		return exitError{ExitNotDelivered}
 	}
 	return nil

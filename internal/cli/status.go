@@ -7,7 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	reports "github.com/mla-initiative/herald/internal/report"
+	"github.com/mla-initiative/herald/internal/report"
 	"github.com/mla-initiative/herald/internal/run"
 )
 
@@ -76,7 +76,7 @@ func statusAction(c *cli.Context, s Streams) error {
 	if logPath == "" {
 		logPath = run.LogPath(in)
 	}
-	rep, err := reports.Load(plan, logPath)
+	rep, err := report.Load(plan, logPath)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func statusAction(c *cli.Context, s Streams) error {
 	case "csv":
 		err = rep.WriteCSV(s.Out)
 	default:
-		err = rep.WriteTable(s.Out, reports.TextOptions{Color: s.ColorOut})
+		err = rep.WriteTable(s.Out, report.TextOptions{Color: s.ColorOut})
 	}
 	if err != nil {
 		return fmt.Errorf("write the report: %w", err)

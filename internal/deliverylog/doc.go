@@ -25,10 +25,12 @@
 //	row *            the workbook row the message was made from, for people reading the log.
 //	to, cc, bcc *    the envelope recipients, as lists of addresses.
 //	message_id *     the Message-ID header of the message, without angle brackets.
-//	status *         outcome records only: delivered, failed, unknown or skipped.
+//	status *         outcome records only: delivered, failed, unknown, skipped or not_sent.
 //	                 unknown means the server may or may not have kept the message (the
 //	                 connection was lost after the message was sent, say); it is never re-sent
 //	                 automatically. skipped means the run chose not to send it; error says why.
+//	                 not_sent ends an attempt whose message never reached the server (the run
+//	                 stopped first): the recipient is pending again.
 //	failure *        with status failed: temporary (4xx, worth retrying) or permanent (5xx).
 //	code *           the SMTP reply code, such as 250 or 550; 0 when there was no reply.
 //	enhanced_code *  the enhanced status code (RFC 3463), such as "5.1.1".

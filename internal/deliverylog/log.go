@@ -233,7 +233,7 @@ func check(r *Record) error {
 		return nil
 	}
 	switch r.Status {
-	case StatusDelivered, StatusUnknown, StatusSkipped:
+	case StatusDelivered, StatusUnknown, StatusSkipped, StatusNotSent:
 		if r.Failure != "" {
 			return fmt.Errorf("record outcome for %s: failure %q given with status %s", r.Key, r.Failure, r.Status)
 		}

@@ -24,6 +24,10 @@ const (
 	StatusUnknown   = "unknown"
 	StatusSkipped   = "skipped"
 	StatusPending   = "pending"
+	// StatusNotSent ends an attempt whose message never left herald after all: the run
+	// stopped or was interrupted after recording the attempt but before handing the
+	// message to the server. The recipient is pending again.
+	StatusNotSent = "not_sent"
 )
 
 // Failure classes of a failed outcome.

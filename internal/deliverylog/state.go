@@ -68,6 +68,13 @@ func Fold(records []Record, campaign string) map[string]State {
 				s.Status, s.Error = StatusSkipped, r.Error
 				s.describe(r)
 			}
+		case r.Status == StatusNotSent:
+			// The attempt before it did not reach the server: undo it, so that the
+			// recipient is pending and the message counts as never sent.
+			if s.Status == StatusUnknown {
+				s.Status, s.MessageID, s.Error = StatusPending, "", ""
+				s.Attempts = max(s.Attempts-1, 0)
+			}
 		case r.Status == StatusDelivered || r.Status == StatusFailed || r.Status == StatusUnknown:
 			s.Status, s.Failure = r.Status, r.Failure
 			s.Code, s.Enhanced, s.Reply, s.Error = r.Code, r.Enhanced, r.Reply, r.Error

@@ -47,6 +47,29 @@ func TestFold(t *testing.T) {
 			}},
 		},
 		{
+			name: "attempt recorded, then not sent: pending again",
+			records: []Record{
+				attempt(1, ana, 2, "m1@mla.example"),
+				outcome(2, ana, StatusNotSent, "", 0, ""),
+			},
+			want: map[string]State{ana: {
+				Key: ana, Status: StatusPending, Row: 2, To: []string{ana}, LastAttempt: at(1), Run: "r1",
+			}},
+		},
+		{
+			name: "not sent does not undo a delivery",
+			records: []Record{
+				attempt(1, ana, 2, "m1@mla.example"),
+				outcome(2, ana, StatusDelivered, "", 250, ""),
+				attempt(3, ana, 2, "m2@mla.example"),
+				outcome(4, ana, StatusNotSent, "", 0, ""),
+			},
+			want: map[string]State{ana: {
+				Key: ana, Status: StatusDelivered, Code: 250,
+				MessageID: "m1@mla.example", Row: 2, To: []string{ana}, Attempts: 2, LastAttempt: at(3), Run: "r1",
+			}},
+		},
+		{
 			name: "temporary failure, then delivered on retry",
 			records: []Record{
 				attempt(1, ana, 2, "m1@mla.example"),

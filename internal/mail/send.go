@@ -149,6 +149,16 @@ type Sender struct {
 	broken error // set once an Outcome asked for a redial
 }
 
+// Check reports what Dial would refuse in c before connecting: a bad server name, port or
+// CA file, an unknown login method, or a password to be sent without encryption to
+// another machine. The error never holds the password.
+func (c Config) Check() error {
+	if _, err := clientOptions(c); err != nil {
+		return errors.New(newSecret(c.Username, c.Password).redact(err.Error()))
+	}
+	return nil
+}
+
 // Dial connects to the server, secures the connection and logs in.
 func Dial(ctx context.Context, c Config) (*Sender, error) {
 	sec := newSecret(c.Username, c.Password)

@@ -68,9 +68,9 @@ type Item struct {
 	Language string // the variant used: "" is the default message.md
 	// Label names the row for people, from its first cells that are not addresses
 	// ("Chile · Ministerio de Justicia"): an address alone is hard to recognise.
-	Label string
-	Fields   map[string]string
-	Subject  string
+	Label   string
+	Fields  map[string]string
+	Subject string
 }
 
 // Problem is one thing wrong (or worth knowing) about the input, located as precisely as

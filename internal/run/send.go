@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -57,13 +58,14 @@ type SendPlan struct {
 	Test       bool
 	TestTo     string
 	OverDaily  int // selected messages beyond the daily cap, left for later
+	Limited    int // selected messages beyond --limit, left for later
 	OnlyFailed bool
 }
 
-// Progress is the news of one message.
+// Progress is the news of one message, or of the connection when Item is nil.
 type Progress struct {
 	Item    *Item
-	Outcome string // delivered, failed, unknown, retry
+	Outcome string // delivered, failed, unknown, retry; for the connection: retry, note
 	Detail  string
 	Done    int // messages finished so far
 	Total   int
@@ -180,6 +182,7 @@ func (p *Plan) selectForSend(log *deliverylog.Log, opt SendOptions) *SendPlan {
 		}
 	}
 	if opt.Limit > 0 && len(sp.Selected) > opt.Limit {
+		sp.Limited = len(sp.Selected) - opt.Limit
 		sp.Selected = sp.Selected[:opt.Limit]
 	}
 	if opt.DailyCap > 0 && !sp.Test {
@@ -223,191 +226,342 @@ func newRunID() string {
 type job struct {
 	item      *Item
 	msg       *message.Message
-	tries     int
+	tries     int // attempts that ended in a temporary failure
 	notBefore time.Time
+	seq       int // the order in which jobs are handed to the workers
 }
 
-// engine sends the selected messages over opt.Connections connections, sharing one rate
-// limiter, one log and one queue with delayed retries.
+// The engine works in two stages joined by the channel ready:
+//
+//   - preparers take the next message (a retry that is due, else the next fresh one), wait
+//     for its turn from the rate limiter, render it and record the attempt;
+//   - workers, one per connection, send what the preparers hand them and record the outcome.
+//
+// The attempt records of several preparers share one fsync (the log's group commit), and
+// are written while other messages are on the wire: with an fsync per message and one
+// connection, working in turn would leave the connection idle most of the time on a fast
+// relay. The price is a window: a message whose attempt is recorded may wait while the
+// messages before it are sent, and a crash then reports it as unknown although it was
+// never sent. So the number of messages in flight is kept to what hides the fsync (see
+// window): as many as the connection sends during one fsync. Against a server slower than
+// the disk, each message is recorded only once the one before it is done, and none waits;
+// at a rate limit such as 30/min, each is recorded just before it goes out. When the run
+// stops or is interrupted, recorded messages that did not go out are recorded as not sent
+// (see notSent), which leaves them pending.
 type engine struct {
-	plan  *Plan
-	log   *deliverylog.Log
-	opt   SendOptions
-	res   *SendResult
-	runID string
+	plan    *Plan
+	log     *deliverylog.Log
+	opt     SendOptions
+	res     *SendResult
+	runID   string
+	limiter *rate.Limiter
+	ready   chan *job     // attempts recorded, waiting for a connection
+	stopCh  chan struct{} // closed when the run stops
 
-	mu        sync.Mutex
-	fresh     []*Item
-	retries   []*job
-	inFlight  int
-	done      int
-	stopped   string
-	changed   chan struct{}
-	policy57  int // consecutive 5.7.x rejections: a policy problem of the sender, not the recipients
-	limiter   *rate.Limiter
-	cancelled bool
+	mu       sync.Mutex
+	fresh    []*Item // never tried in this run, in sheet order
+	retries  []*job  // failed temporarily, each due at its notBefore
+	inFlight int     // jobs taken from the queues and not yet finished
+	conns    int     // open connections
+	workers  int     // workers still running
+	drained  bool    // the preparers are done: workers end once ready is empty
+	notSent  int     // attempts recorded, then not sent after all
+	// Jobs reach the workers in the order next gave them out, whichever preparer is done
+	// first: turn is the next seq to hand over, seqs counts those given out, and passed
+	// holds the later ones that will not be handed over (put back, or not sent).
+	turn, seqs int
+	passed     map[int]bool
+	done       int
+	stopped    string
+	changed    chan struct{} // closed and replaced whenever the queues change
+	policy57   int           // consecutive 5.7.x refusals: the server's policy is against the sender
+	// Moving averages of how long recording an attempt and sending a message take.
+	commitAvg, sendAvg time.Duration
+}
+
+// policyStreak is how many 5.7.x refusals in a row stop a run. One can be about the
+// recipient; several in a row are about the sender (SPF, DMARC, send-as rights).
+const policyStreak = 3
+
+// lookahead is the most messages per connection that may be in flight beyond the one
+// being sent; see engine.
+const lookahead = 8
+
+// windowLocked is how many jobs may be in flight at once: one per connection, and more
+// while the connection is fast compared with the disk, so that the attempt records of
+// those waiting share an fsync made while the connection is busy. A server ten times
+// slower than the disk gets no more than one each: pipelining would gain little there,
+// and every message waiting is one a crash leaves unknown.
+func (e *engine) windowLocked() int {
+	conns := max(e.conns, 1)
+	depth := 0
+	if e.sendAvg > 0 && e.commitAvg > 0 && e.sendAvg < 10*e.commitAvg {
+		// Enough to keep the connection busy for two fsyncs: one under way, the next
+		// gathering the records of those that came too late for it.
+		depth = min(2*int(e.commitAvg/e.sendAvg)+2, lookahead)
+	}
+	return conns * (1 + depth)
+}
+
+// average moves a moving average towards d.
+func average(avg *time.Duration, d time.Duration) {
+	if *avg == 0 {
+		*avg = d
+		return
+	}
+	*avg += (d - *avg) / 5
 }
 
 func (e *engine) run(ctx context.Context) {
 	e.fresh = append([]*Item(nil), e.res.Plan.Selected...)
 	e.changed = make(chan struct{})
+	e.stopCh = make(chan struct{})
+	e.ready = make(chan *job)
+	e.passed = map[int]bool{}
 	// A burst of 1 spaces messages evenly, which is what servers that count per minute
 	// expect; a larger burst would send a minute's worth at once.
 	e.limiter = rate.NewLimiter(e.opt.Rate, 1)
-	conns := max(e.opt.Connections, 1)
-	var wg sync.WaitGroup
-	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.worker(ctx)
-		}()
+	conns := min(max(e.opt.Connections, 1), len(e.fresh))
+
+	defer func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.res.Pending = len(e.fresh) + e.notSent
+		// A retry still waiting has its temporary failure logged already.
+		e.res.Failed += len(e.retries)
+		e.res.Stopped = e.stopped
+		e.res.Cancelled = ctx.Err() != nil
+	}()
+
+	// The first connection is made before any attempt is recorded, so that a refused login
+	// leaves the log untouched and everything pending.
+	first, why := e.dial(ctx, false)
+	if first == nil {
+		e.stop(why)
+		return
 	}
-	wg.Wait()
+
+	var prep, work sync.WaitGroup
+	for range conns + lookahead {
+		prep.Go(func() { e.prepare(ctx) })
+	}
+	e.workers = conns
+	work.Go(func() { e.worker(ctx, first) })
+	for range conns - 1 {
+		work.Go(func() {
+			// A further connection that fails is no reason to stop: the server may allow
+			// fewer than asked for, and the first connection carries on.
+			s, _ := e.dial(ctx, true)
+			e.worker(ctx, s)
+		})
+	}
+	prep.Wait()
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.res.Pending = len(e.fresh)
-	// A retry still waiting has its temporary failure logged already.
-	e.res.Failed += len(e.retries)
-	e.res.Stopped = e.stopped
-	e.res.Cancelled = ctx.Err() != nil
+	e.drained = true
+	e.mu.Unlock()
+	close(e.ready)
+	work.Wait()
 }
 
 // next returns the next job: a retry that is due, else a fresh message, else waits for a
-// retry to become due. It returns nil when there is nothing left or the run must stop.
+// retry to become due or for room in the window. It returns nil when there is nothing left
+// or the run must stop.
 func (e *engine) next(ctx context.Context) *job {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	for {
 		if e.stopped != "" || ctx.Err() != nil {
-			e.mu.Unlock()
 			return nil
 		}
-		now := time.Now()
-		earliest := time.Time{}
-		for i, j := range e.retries {
-			if !j.notBefore.After(now) {
-				e.retries = append(e.retries[:i], e.retries[i+1:]...)
+		var earliest time.Time
+		if e.inFlight < e.windowLocked() {
+			var j *job
+			if j, earliest = e.pickLocked(time.Now()); j != nil {
 				e.inFlight++
-				e.mu.Unlock()
+				j.seq = e.seqs
+				e.seqs++
 				return j
 			}
-			if earliest.IsZero() || j.notBefore.Before(earliest) {
-				earliest = j.notBefore
+			if earliest.IsZero() && e.inFlight == 0 {
+				return nil
 			}
 		}
-		if len(e.fresh) > 0 {
-			it := e.fresh[0]
-			e.fresh = e.fresh[1:]
-			e.inFlight++
-			e.mu.Unlock()
-			return &job{item: it}
-		}
-		if earliest.IsZero() && e.inFlight == 0 {
-			e.mu.Unlock()
-			return nil
-		}
+		// Wait for a retry to fall due, or for a job in flight to end: it makes room, and
+		// may add a retry or stop the run.
 		changed := e.changed
 		e.mu.Unlock()
-		var wait <-chan time.Time
+		var due <-chan time.Time
+		var timer *time.Timer
 		if !earliest.IsZero() {
-			t := time.NewTimer(time.Until(earliest))
-			defer t.Stop()
-			wait = t.C
+			timer = time.NewTimer(time.Until(earliest))
+			due = timer.C
 		}
 		select {
 		case <-changed:
-		case <-wait:
+		case <-due:
 		case <-ctx.Done():
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 		e.mu.Lock()
 	}
 }
 
-// finish records that a job left the queue, and wakes the workers waiting on it.
-func (e *engine) finish(retry *job, stop string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+// pickLocked takes a retry that is due, else a fresh message; else it returns when the
+// first retry falls due (zero when there is none).
+func (e *engine) pickLocked(now time.Time) (*job, time.Time) {
+	var earliest time.Time
+	for i, j := range e.retries {
+		if !j.notBefore.After(now) {
+			e.retries = slices.Delete(e.retries, i, i+1)
+			return j, time.Time{}
+		}
+		if earliest.IsZero() || j.notBefore.Before(earliest) {
+			earliest = j.notBefore
+		}
+	}
+	if len(e.fresh) > 0 {
+		it := e.fresh[0]
+		e.fresh = e.fresh[1:]
+		return &job{item: it}, time.Time{}
+	}
+	return nil, earliest
+}
+
+// finishLocked records that a job left the queues, and wakes the preparers waiting for that.
+func (e *engine) finishLocked(retry *job, stop string) {
 	e.inFlight--
 	if retry != nil {
 		e.retries = append(e.retries, retry)
 	}
-	if stop != "" && e.stopped == "" {
-		e.stopped = stop
-	}
+	e.stopLocked(stop)
+	e.wakeLocked()
+}
+
+func (e *engine) wakeLocked() {
 	close(e.changed)
 	e.changed = make(chan struct{})
 }
 
-func (e *engine) worker(ctx context.Context) {
-	var sender *mail.Sender
-	defer func() {
-		if sender != nil {
-			sender.Close()
-		}
-	}()
+func (e *engine) stop(why string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stopLocked(why)
+	e.wakeLocked()
+}
+
+// stopLocked stops the run for the first reason given; "" is no reason.
+func (e *engine) stopLocked(why string) {
+	if why != "" && e.stopped == "" {
+		e.stopped = why
+		close(e.stopCh)
+	}
+}
+
+func (e *engine) stoppedWhy() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stopped
+}
+
+// passLocked gives up j's turn to hand over.
+func (e *engine) passLocked(j *job) {
+	e.passed[j.seq] = true
+	for e.passed[e.turn] {
+		delete(e.passed, e.turn)
+		e.turn++
+	}
+}
+
+// putBack returns a job that was not sent and has no attempt recorded: a fresh one stays
+// pending, at the front so that sheet order holds; a retry keeps its place in the retry
+// queue.
+func (e *engine) putBack(j *job, stop string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.passLocked(j)
+	if j.tries == 0 {
+		e.fresh = append([]*Item{j.item}, e.fresh...)
+		e.finishLocked(nil, stop)
+		return
+	}
+	e.finishLocked(j, stop)
+}
+
+// prepare records attempts and hands the jobs to the workers until there is nothing left,
+// the run stops or is interrupted.
+func (e *engine) prepare(ctx context.Context) {
 	for {
 		j := e.next(ctx)
 		if j == nil {
 			return
 		}
 		if err := e.limiter.Wait(ctx); err != nil {
-			e.requeueFresh(j)
+			e.putBack(j, "")
 			return
 		}
-		if sender == nil {
-			s, err := mail.Dial(ctx, e.opt.SMTP)
-			if err != nil {
-				if ctx.Err() != nil {
-					e.requeueFresh(j)
-					return
-				}
-				var de *mail.DialError
-				if errors.As(err, &de) && de.Status != mail.Stop && j.tries < e.opt.Retries {
-					j.tries++
-					j.notBefore = time.Now().Add(e.backoff(j.tries))
-					e.progress(j.item, "retry", err.Error())
-					e.finish(j, "")
-					continue
-				}
-				e.requeueFresh(j)
-				e.finish(nil, err.Error())
-				return
-			}
-			sender = s
+		if e.stoppedWhy() != "" {
+			e.putBack(j, "")
+			return
 		}
-		stop, redial := e.deliver(j, sender)
-		if redial {
-			sender.Close()
-			sender = nil
+		if !e.commit(j) {
+			return
 		}
-		if stop != "" {
+		if !e.handOver(ctx, j) {
 			return
 		}
 	}
 }
 
-// requeueFresh puts back a job that was never tried, so it stays pending.
-func (e *engine) requeueFresh(j *job) {
+// handOver waits for j's turn and gives it to a worker. It reports false when the job was
+// recorded as not sent instead, because the run stopped or was interrupted.
+func (e *engine) handOver(ctx context.Context, j *job) bool {
 	e.mu.Lock()
-	if j.tries == 0 {
-		e.fresh = append([]*Item{j.item}, e.fresh...)
-	} else {
-		e.retries = append(e.retries, j)
+	for e.turn != j.seq {
+		changed := e.changed
+		e.mu.Unlock()
+		select {
+		case <-changed:
+		case <-e.stopCh:
+			e.abandon(j, "the run stopped: "+e.stoppedWhy())
+			return false
+		case <-ctx.Done():
+			e.abandon(j, "interrupted")
+			return false
+		}
+		e.mu.Lock()
 	}
 	e.mu.Unlock()
-	e.finish(nil, "")
+	sent := false
+	select {
+	case e.ready <- j:
+		sent = true
+	case <-e.stopCh:
+		e.abandon(j, "the run stopped: "+e.stoppedWhy())
+	case <-ctx.Done():
+		e.abandon(j, "interrupted")
+	}
+	e.mu.Lock()
+	if sent {
+		e.passLocked(j)
+		e.wakeLocked()
+	}
+	e.mu.Unlock()
+	return sent
 }
 
-// deliver sends one message and logs it: the attempt is on disk before the first byte goes
-// out, so that a crash at any point leaves either no attempt (never sent) or an attempt
-// without outcome (unknown), never a message sent twice.
-func (e *engine) deliver(j *job, sender *mail.Sender) (stop string, redial bool) {
+// commit renders the job's message (once: a retry sends the same Message-ID) and records
+// the attempt. The attempt is on disk before the first byte goes out, so that a crash at any
+// point leaves either no attempt (never sent) or an attempt without outcome (unknown), never
+// a message sent twice. On failure the job goes back and the run stops.
+func (e *engine) commit(j *job) bool {
 	it := j.item
 	if j.msg == nil {
 		msg, err := e.plan.Render(it)
 		if err != nil {
-			e.finish(nil, fmt.Sprintf("render row %d: %v", it.Row, err))
-			return "render", false
+			e.putBack(j, fmt.Sprintf("render the message of row %d: %v", it.Row, err))
+			return false
 		}
 		if e.opt.TestTo != nil {
 			msg.To, msg.Cc, msg.Bcc = []message.Address{*e.opt.TestTo}, nil, nil
@@ -415,85 +569,212 @@ func (e *engine) deliver(j *job, sender *mail.Sender) (stop string, redial bool)
 		}
 		j.msg = msg
 	}
-	msg := j.msg
-	base := deliverylog.Record{
-		Campaign: e.plan.Campaign, Key: it.Key, Row: it.Row, Run: e.runID,
-		To: addrs(it.To), Cc: addrs(it.Cc), Bcc: addrs(it.Bcc),
-		MessageID: msg.MessageID, Test: e.opt.TestTo != nil,
-	}
-	attempt := base
-	attempt.Type = deliverylog.TypeAttempt
+	attempt := e.record(j)
 	attempt.Time = time.Now()
-	if err := e.log.Attempt(attempt); err != nil {
-		e.finish(nil, fmt.Sprintf("write delivery log %s: %v", e.opt.LogPath, err))
-		return "log", false
+	err := e.log.Attempt(attempt)
+	e.mu.Lock()
+	average(&e.commitAvg, time.Since(attempt.Time))
+	e.mu.Unlock()
+	if err != nil {
+		e.putBack(j, fmt.Sprintf("record the attempt for row %d in the delivery log %s: %v", it.Row, e.opt.LogPath, err))
+		return false
 	}
+	return true
+}
 
+// record starts a log record for j. It names the envelope as sent: for a test, the tester;
+// the key still names the recipient whose message it was.
+func (e *engine) record(j *job) deliverylog.Record {
+	return deliverylog.Record{
+		Campaign: e.plan.Campaign, Key: j.item.Key, Row: j.item.Row, Run: e.runID,
+		To: addrs(j.msg.To), Cc: addrs(j.msg.Cc), Bcc: addrs(j.msg.Bcc),
+		MessageID: j.msg.MessageID, Test: e.opt.TestTo != nil,
+	}
+}
+
+// abandon records that a job whose attempt is logged was not sent after all.
+func (e *engine) abandon(j *job, why string) {
+	rec := e.record(j)
+	rec.Time = time.Now()
+	rec.Status, rec.Error = deliverylog.StatusNotSent, why
+	err := e.log.Outcome(rec)
+	e.mu.Lock()
+	e.notSent++
+	e.passLocked(j)
+	stop := ""
+	if err != nil {
+		stop = fmt.Sprintf("record the outcome for row %d in the delivery log %s: %v", j.item.Row, e.opt.LogPath, err)
+	}
+	e.finishLocked(nil, stop)
+	e.mu.Unlock()
+}
+
+// worker sends over one connection what the preparers hand it. sender may be nil: the
+// worker then connects when it has something to send.
+func (e *engine) worker(ctx context.Context, sender *mail.Sender) {
+	defer func() {
+		if sender != nil {
+			e.hangUp(sender)
+		}
+		e.mu.Lock()
+		e.workers--
+		if e.workers == 0 && !e.drained {
+			// Jobs may still come: nobody is left to send them.
+			e.stopLocked("no connection to the SMTP server is left")
+			e.wakeLocked()
+		}
+		e.mu.Unlock()
+	}()
+	if sender == nil {
+		return
+	}
+	for j := range e.ready {
+		if why := e.stoppedWhy(); why != "" {
+			e.abandon(j, "the run stopped: "+why)
+			continue
+		}
+		if ctx.Err() != nil {
+			e.abandon(j, "interrupted")
+			continue
+		}
+		if sender == nil {
+			var why string
+			if sender, why = e.dial(ctx, false); sender == nil {
+				if why == "" {
+					why = "interrupted"
+				}
+				e.abandon(j, why)
+				return
+			}
+		}
+		if _, redial := e.deliver(j, sender); redial {
+			e.hangUp(sender)
+			sender = nil
+		}
+	}
+}
+
+// dial opens a connection, trying again with backoff while the failure is temporary. It
+// returns nil and why it failed; when extra is set it gives up at once if another
+// connection is open.
+func (e *engine) dial(ctx context.Context, extra bool) (*mail.Sender, string) {
+	for try := 1; ; try++ {
+		s, err := mail.Dial(ctx, e.opt.SMTP)
+		if err == nil {
+			e.mu.Lock()
+			e.conns++
+			e.mu.Unlock()
+			return s, ""
+		}
+		if ctx.Err() != nil {
+			return nil, ""
+		}
+		var de *mail.DialError
+		if !errors.As(err, &de) || de.Status != mail.TempFailure {
+			return nil, err.Error()
+		}
+		e.mu.Lock()
+		others := e.conns
+		e.mu.Unlock()
+		if extra && others > 0 {
+			e.progress(nil, "note", "one connection fewer: "+err.Error())
+			return nil, ""
+		}
+		if try > e.opt.Retries {
+			return nil, fmt.Sprintf("%s; gave up after %d tries", err, try)
+		}
+		wait := e.backoff(try)
+		e.progress(nil, "retry", fmt.Sprintf("%s; trying again in %s", err, wait.Round(time.Millisecond)))
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ""
+		}
+	}
+}
+
+func (e *engine) hangUp(s *mail.Sender) {
+	_ = s.Close()
+	e.mu.Lock()
+	e.conns--
+	e.mu.Unlock()
+}
+
+// deliver sends one message whose attempt is logged, and logs its outcome. It reports
+// whether the run must stop, and whether the connection is unusable.
+func (e *engine) deliver(j *job, sender *mail.Sender) (stop, redial bool) {
+	it, msg := j.item, j.msg
 	// The message in flight is finished even after Ctrl-C: abandoning it half-way would
 	// only turn a clean outcome into an unknown one.
+	start := time.Now()
 	out := sender.Send(context.Background(), msg)
+	took := time.Since(start)
 
-	rec := base
-	rec.Type = deliverylog.TypeOutcome
+	rec := e.record(j)
 	rec.Time = time.Now()
 	rec.Code, rec.Enhanced, rec.Reply = out.Code, out.Enhanced, out.Reply
 	if out.Err != nil {
 		rec.Error = out.Err.Error()
 	}
+	detail := describe(out)
 	var retry *job
-	var outcome string
+	var outcome, stopWhy string
 	switch out.Status {
 	case mail.Delivered:
 		rec.Status, outcome = deliverylog.StatusDelivered, "delivered"
-		e.policy57 = 0
 	case mail.TempFailure:
 		rec.Status, rec.Failure, outcome = deliverylog.StatusFailed, deliverylog.FailureTemporary, "failed"
 		if j.tries < e.opt.Retries {
 			j.tries++
-			j.notBefore = time.Now().Add(e.backoff(j.tries))
+			wait := e.backoff(j.tries)
+			j.notBefore = time.Now().Add(wait)
 			retry, outcome = j, "retry"
+			detail += fmt.Sprintf("; trying again in %s", wait.Round(time.Millisecond))
 		}
 	case mail.PermFailure:
 		rec.Status, rec.Failure, outcome = deliverylog.StatusFailed, deliverylog.FailurePermanent, "failed"
-		if strings.HasPrefix(out.Enhanced, "5.7.") {
-			e.policy57++
-		} else {
-			e.policy57 = 0
-		}
 	case mail.Unknown:
 		rec.Status, outcome = deliverylog.StatusUnknown, "unknown"
 	case mail.Stop:
-		// The server refuses the sender, not this recipient: the message counts as never
-		// sent, so a later plain send picks it up.
-		rec.Status, outcome = deliverylog.StatusSkipped, "stopped"
-		stop = "the server refused to accept mail from this sender: " + describe(out)
+		// The server refuses the sender, not this recipient, and every following message
+		// would get the same. This one was not delivered: it is a temporary failure, to be
+		// sent again with --only-failed once the cause is fixed.
+		rec.Status, rec.Failure, outcome = deliverylog.StatusFailed, deliverylog.FailureTemporary, "failed"
+		stopWhy = "the server refuses mail from this sender or session: " + detail
 	}
-	if err := e.log.Outcome(rec); err != nil {
-		e.finish(nil, fmt.Sprintf("write delivery log %s: %v", e.opt.LogPath, err))
-		return "log", out.Redial
-	}
-	if e.policy57 >= 3 && stop == "" {
-		stop = fmt.Sprintf("%d messages in a row were refused for policy reasons (%s): the server refuses this sender", e.policy57, describe(out))
-	}
+	logErr := e.log.Outcome(rec)
 
 	e.mu.Lock()
+	average(&e.sendAvg, took)
+	switch {
+	case out.Status == mail.PermFailure && strings.HasPrefix(out.Enhanced, "5.7."):
+		e.policy57++
+		if e.policy57 >= policyStreak && stopWhy == "" {
+			stopWhy = fmt.Sprintf("%d messages in a row were refused for policy reasons, the last with %s: the server refuses this sender", e.policy57, detail)
+		}
+	case out.Status == mail.Delivered || out.Status == mail.PermFailure:
+		e.policy57 = 0
+	}
+	if logErr != nil && stopWhy == "" {
+		stopWhy = fmt.Sprintf("record the outcome for row %d in the delivery log %s: %v", it.Row, e.opt.LogPath, logErr)
+	}
 	switch outcome {
 	case "delivered":
 		e.res.Delivered++
 	case "failed":
 		e.res.Failed++
 	case "unknown":
-		e.res.Unknown = append(e.res.Unknown, UnknownMessage{Row: it.Row, To: strings.Join(addrs(msg.To), ", "), MessageID: msg.MessageID, Detail: describe(out)})
-	case "stopped":
-		e.fresh = append([]*Item{it}, e.fresh...)
+		e.res.Unknown = append(e.res.Unknown, UnknownMessage{Row: it.Row, To: strings.Join(addrs(msg.To), ", "), MessageID: msg.MessageID, Detail: detail})
 	}
-	if outcome != "retry" && outcome != "stopped" {
+	if outcome != "retry" {
 		e.done++
 	}
+	e.finishLocked(retry, stopWhy)
 	e.mu.Unlock()
-	e.progress(it, outcome, describe(out))
-	e.finish(retry, stop)
-	return stop, out.Redial
+	e.progress(it, outcome, detail)
+	return stopWhy != "", out.Redial
 }
 
 func (e *engine) progress(it *Item, outcome, detail string) {
@@ -510,23 +791,30 @@ func (e *engine) progress(it *Item, outcome, detail string) {
 // messages greylisted together do not come back together.
 func (e *engine) backoff(try int) time.Duration {
 	d := e.opt.RetryWait << (try - 1)
-	return d + time.Duration(rand.Int64N(int64(d)/4+1))
+	if d <= 0 || d > maxRetryWait {
+		d = maxRetryWait
+	}
+	return d + rand.N(d/4+1)
 }
 
+// maxRetryWait bounds one wait between tries, whatever --retries asks for.
+const maxRetryWait = time.Hour
+
+// describe says what the server replied ("550 5.1.1 text"), or what went wrong when
+// there was no reply.
 func describe(out mail.Outcome) string {
-	var parts []string
-	if out.Code != 0 {
-		parts = append(parts, fmt.Sprint(out.Code))
+	switch {
+	case out.Reply != "" && out.Status != mail.Unknown:
+		return out.Reply
+	case out.Err == nil:
+		return out.Reply
 	}
-	if out.Enhanced != "" {
-		parts = append(parts, out.Enhanced)
+	// go-mail ends its errors with the Message-ID, which the summary shows anyway.
+	text, _, _ := strings.Cut(out.Err.Error(), ", affected message ID:")
+	if out.Status == mail.Unknown {
+		return "no reply after the whole message was sent (" + text + ")"
 	}
-	if out.Reply != "" {
-		parts = append(parts, out.Reply)
-	} else if out.Err != nil {
-		parts = append(parts, out.Err.Error())
-	}
-	return strings.Join(parts, " ")
+	return text
 }
 
 func addrs(list []message.Address) []string {

@@ -48,6 +48,9 @@ type Options struct {
 	EchoAuth bool
 	// Discard keeps no message data and does not parse it, for benchmarks; only Total counts.
 	Discard bool
+	// XOAUTH2 also offers AUTH XOAUTH2 (Microsoft 365, Google Workspace), which accepts
+	// Username with Password as the access token.
+	XOAUTH2 bool
 }
 
 // Reply is an SMTP reply other than acceptance.
@@ -66,6 +69,9 @@ type Step struct {
 	// Early applies to DATA: close the connection as soon as the client starts sending the
 	// message, before the final dot; nothing is kept.
 	Early bool
+	// Arrived, when not nil, is closed as the command arrives (for DATA: once the message
+	// is read), so that a test can act while the client waits for the reply.
+	Arrived chan struct{}
 }
 
 // Message is a message the server kept.
@@ -205,7 +211,8 @@ func (s *Server) Messages() []Message {
 	return append([]Message(nil), s.kept...)
 }
 
-// Logins returns the mechanism of each successful AUTH, in order ("PLAIN", "LOGIN").
+// Logins returns the mechanism of each successful AUTH, in order ("PLAIN", "LOGIN",
+// "XOAUTH2").
 func (s *Server) Logins() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -290,6 +297,9 @@ func (ss *session) AuthMechanisms() []string {
 	if ss.s.opts.Username == "" {
 		return nil
 	}
+	if ss.s.opts.XOAUTH2 {
+		return []string{sasl.Plain, sasl.Login, xoauth2}
+	}
 	return []string{sasl.Plain, sasl.Login}
 }
 
@@ -313,6 +323,10 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 		return sasl.NewPlainServer(func(_, user, pass string) error { return check(user, pass) }), nil
 	case sasl.Login:
 		return &loginServer{check: check}, nil
+	case xoauth2:
+		if ss.s.opts.XOAUTH2 {
+			return &xoauth2Server{check: check}, nil
+		}
 	}
 	return nil, smtp.ErrAuthUnknownMechanism
 }
@@ -343,6 +357,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 func (ss *session) Data(r io.Reader) error {
 	st, _ := ss.s.next(&ss.s.data)
 	if st.Early {
+		if st.Arrived != nil {
+			close(st.Arrived)
+		}
 		ss.hangUp()
 		return errHungUp
 	}
@@ -377,6 +394,9 @@ var errHungUp = errors.New("mailtest: connection closed on purpose")
 // into the reply, or errHungUp once the connection is closed (go-smtp's reply then goes
 // nowhere).
 func (ss *session) apply(st Step) error {
+	if st.Arrived != nil {
+		close(st.Arrived)
+	}
 	if st.Delay > 0 {
 		time.Sleep(st.Delay)
 	}
@@ -446,6 +466,31 @@ func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
 		l.pass = string(response)
 		return nil, true, l.check(l.user, l.pass)
 	}
+}
+
+const xoauth2 = "XOAUTH2"
+
+// xoauth2Server is the server side of AUTH XOAUTH2: one response,
+// "user=NAME\x01auth=Bearer TOKEN\x01\x01". A refused token gets the 535 at once rather
+// than Google's JSON challenge, which clients answer with an empty line anyway.
+type xoauth2Server struct {
+	check func(user, token string) error
+}
+
+func (x *xoauth2Server) Next(response []byte) ([]byte, bool, error) {
+	if len(response) == 0 {
+		return []byte{}, false, nil
+	}
+	var user, token string
+	for _, f := range strings.Split(string(response), "\x01") {
+		if v, ok := strings.CutPrefix(f, "user="); ok {
+			user = v
+		}
+		if v, ok := strings.CutPrefix(f, "auth=Bearer "); ok {
+			token = v
+		}
+	}
+	return nil, true, x.check(user, token)
 }
 
 // selfSigned makes a certificate for 127.0.0.1, ::1 and localhost, valid for a day.
