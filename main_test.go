@@ -20,11 +20,19 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(removeAfter{m}, map[string]func(){
 		"herald": func() {
 			os.Exit(cli.Main(context.Background(), os.Args, cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}))
 		},
 	})
+}
+
+// removeAfter deletes the herald binary that the end-to-end tests build, once they are done.
+type removeAfter struct{ m *testing.M }
+
+func (r removeAfter) Run() int {
+	defer removeBuild()
+	return r.m.Run()
 }
 
 // TestScripts runs the black-box tests in testdata/script: each runs the real herald

@@ -50,7 +50,7 @@ func FuzzRenderHeaders(f *testing.F) {
 					t.Fatalf("header value %q holds a control character (row %q)", v, row)
 				}
 			}
-			if m.Subject != strings.Join(strings.Fields(m.Subject), " ") || m.Subject == "" {
+			if m.Subject != strings.Join(strings.FieldsFunc(m.Subject, isASCIISpace), " ") || m.Subject == "" {
 				t.Fatalf("Subject %q is empty or has uncollapsed spaces", m.Subject)
 			}
 			if len(m.To) == 0 {

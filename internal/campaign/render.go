@@ -310,12 +310,13 @@ func execError(err error) string {
 	return strings.TrimPrefix(s, "template: ")
 }
 
-// collapseSpaces replaces every run of white space with one space and trims both ends.
+// collapseSpaces replaces every run of ASCII white space with one space and trims both
+// ends. A no-break space is kept: French puts one before a colon ("Invitation\u00a0:").
 func collapseSpaces(s string) string {
 	clean := true
 	prevSpace := true
 	for _, c := range s {
-		space := unicode.IsSpace(c)
+		space := isASCIISpace(c)
 		if space && (prevSpace || c != ' ') {
 			clean = false
 			break
@@ -325,5 +326,9 @@ func collapseSpaces(s string) string {
 	if clean && !prevSpace {
 		return s
 	}
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.FieldsFunc(s, isASCIISpace), " ")
+}
+
+func isASCIISpace(c rune) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }

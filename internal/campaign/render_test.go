@@ -284,7 +284,8 @@ func TestRenderHeaders(t *testing.T) {
 			headers: "Subject:   Save   the {{.Country}}  date ",
 			opt:     func(o *Options) { o.From = "mla@example.org" },
 			row:     map[string]string{"Country": "  Côte\u00a0d'Ivoire "},
-			want:    `<mla@example.org> |  | "Jean Dupont" <jean.dupont@justice.example> |  |  | Save the Côte d'Ivoire date | id1@example.org`,
+			// The no-break space of the cell is kept; ordinary spaces are collapsed.
+			want: "<mla@example.org> |  | \"Jean Dupont\" <jean.dupont@justice.example> |  |  | Save the Côte\u00a0d'Ivoire date | id1@example.org",
 		},
 		{
 			name:    "internationalised domain",
@@ -806,5 +807,20 @@ func TestRenderConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestCollapseSpaces(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Save the date", "Save the date"},
+		{"  Save \t the\n date  ", "Save the date"},
+		// French typography: the no-break space before a colon stays.
+		{"Invitation\u00a0: Conférence", "Invitation\u00a0: Conférence"},
+		{"Réservez la date\u202f!", "Réservez la date\u202f!"},
+		{"", ""},
+	} {
+		if got := collapseSpaces(tt.in); got != tt.want {
+			t.Errorf("collapseSpaces(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

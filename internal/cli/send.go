@@ -419,7 +419,9 @@ func sendSummary(s Streams, res *run.SendResult) error {
 	if sp.Test {
 		return nil
 	}
-	if res.Failed+len(res.Unknown)+res.Pending+sp.OverDaily > 0 || res.Stopped != "" {
+	// Exit 0 means everyone selected is delivered and nobody from an earlier run is left
+	// failed or unknown, so that a script can ask "are we done?".
+	if res.Failed+len(res.Unknown)+res.Pending+sp.OverDaily+sp.Failed+sp.Unknown > 0 || res.Stopped != "" {
 		return exitError{ExitNotDelivered}
 	}
 	return nil

@@ -207,7 +207,7 @@ func (p *Plan) senderOf(it *Item) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return msg.From.String(), nil
+	return msg.From.Display(), nil
 }
 
 // estimate assumes a fast server: the rate is what takes time.
