@@ -152,7 +152,7 @@ func TestSendFaults(t *testing.T) {
 			name:  "550 for one recipient",
 			setup: func(s *mailtest.Server) { s.OnRcpt("r2@n2.test", step(550, "5.1.1", "no such mailbox")) },
 			code:  ExitNotDelivered, tally: map[string]int{"delivered": 4, "failed/permanent": 1},
-			keys:   map[string]string{"r2@n2.test": "failed/permanent"},
+			keys: map[string]string{"r2@n2.test": "failed/permanent"},
 			// send ends with the campaign summary herald status prints.
 			out:    []string{"Delivered: 4. Failed: 1. Unknown: 0. Not sent: 0.", "herald send --only-failed", "recipients in", "  delivered      4\n  failed         1   0 temporary, 1 permanent: herald send --only-failed\n"},
 			errOut: []string{"row 3 r2@n2.test: failed: 550 5.1.1 no such mailbox"},
