@@ -2,6 +2,8 @@ package run
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -37,12 +39,18 @@ func BenchmarkSendFourConnections(b *testing.B) { benchSend(b, 4) }
 // reports the rate achieved, and its error, over the whole run: messages after the first
 // (which goes at once) divided by the time to the last.
 func BenchmarkRate(b *testing.B) {
+	// Two seconds by default, to keep -bench . short; the issue's "within 2% over a
+	// minute" is measured with HERALD_RATE_BENCH_SECONDS=60.
+	seconds := 2.0
+	if v, err := strconv.ParseFloat(os.Getenv("HERALD_RATE_BENCH_SECONDS"), 64); err == nil && v > 0 {
+		seconds = v
+	}
 	for _, tc := range []struct {
 		perSecond float64
 		conns     int
 	}{{600, 1}, {600, 4}} {
 		b.Run(fmt.Sprintf("%g/s-%dconn", tc.perSecond, tc.conns), func(b *testing.B) {
-			n := int(2 * tc.perSecond)
+			n := int(seconds * tc.perSecond)
 			in := campaignDir(b, recipientRows(n))
 			p := mustPrepare(b, in)
 			srv := mailtest.Start(b, mailtest.Options{Discard: true})
