@@ -37,7 +37,7 @@ var funcs = template.FuncMap{
 var knownHeaders = map[string]bool{
 	"subject": true, "from": true, "reply-to": true, "to": true, "cc": true, "bcc": true,
 	"attach": true, "event": true, "event-start": true, "event-end": true,
-	"event-location": true, "event-description": true,
+	"event-location": true, "event-description": true, "event-sequence": true,
 }
 
 type header struct{ name, value string }

@@ -55,6 +55,11 @@
 //     message.md: every language, every re-send, and another template with the same two
 //     lines (the invitation after the save-the-date) update the same entry in the
 //     recipient's calendar instead of adding one.
+//   - Event-Sequence: the version of the calendar entry, a whole number without placeholders;
+//     0 when absent. Calendar programs take a message about an entry they already have as an
+//     update only when its Event-Sequence is higher (RFC 5545 §3.8.7.4), so a later message
+//     that revises the event (the invitation after the save-the-date) says 1, the next 2. Give
+//     every language the same number: the others are warned about.
 //
 // Every header value and the body are Go templates (text/template syntax) over the row's
 // columns: a column's header made into an identifier, so "First name" is {{.FirstName}} and
@@ -99,8 +104,10 @@
 //
 // The HTML part is one centred column, at most 640 pixels wide, in a serif font, with every
 // style written on its element, as mail programs require; Outlook for Windows gets a fixed
-// width. An image wider than the column is shown at the column's width. Images on the web
-// (https://…) are left as links, with a warning: most mail programs hide them.
+// width. A mail link (mailto:) is kept on one line, since narrow screens would otherwise break
+// the address at a hyphen; web links wrap. An image wider than the column is shown at the
+// column's width. Images on the web (https://…) are left as links, with a warning: most mail
+// programs hide them.
 //
 // The text part is made from the HTML: paragraphs separated by an empty line and never cut,
 // since mail programs wrap long lines on screen; list items start with "-" or "1."; links

@@ -69,6 +69,32 @@ func parseEventTime(s string) (eventTime, error) {
 // eventFields are the rendered Event headers of one message.
 type eventFields struct {
 	summary, start, end, location, description string
+	sequence                                   int
+}
+
+// maxSequence is the largest SEQUENCE a calendar program is sure to read: RFC 5545 makes it
+// an INTEGER, which is 32-bit signed.
+const maxSequence = 1<<31 - 1
+
+// parseSequence reads an Event-Sequence value: a whole number, 0 or more, digits only, so
+// that "+1", "1.0" or "one" are refused rather than read as something the author did not
+// write.
+func parseSequence(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("Event-Sequence is empty")
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("Event-Sequence %q is not a whole number (0, 1, 2, …)", s)
+		}
+		if n = n*10 + int(c-'0'); n > maxSequence {
+			return 0, fmt.Errorf("Event-Sequence %q is too large (at most %d)", s, maxSequence)
+		}
+	}
+	return n, nil
 }
 
 // buildCalendar writes the iCalendar object of the event. All-day events use DATE values with
@@ -102,7 +128,9 @@ func buildCalendar(f eventFields, uid string, stamp time.Time) ([]byte, error) {
 	cal.SetCalscale("GREGORIAN")
 	ev := cal.AddEvent(uid)
 	ev.SetDtStampTime(stamp)
-	ev.SetSequence(0)
+	// A calendar program replaces an entry it already has (same UID) only when the new one
+	// has a higher SEQUENCE (RFC 5545 §3.8.7.4).
+	ev.SetSequence(f.sequence)
 	if start.allDay {
 		ev.SetAllDayStartAt(start.t)
 		ev.SetAllDayEndAt(end.t.AddDate(0, 0, 1))

@@ -3,11 +3,13 @@ package campaign
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+	"github.com/mla-initiative/herald/templates"
 )
 
 // parseCalendar reads an .ics back with golang-ical and returns its only event.
@@ -205,5 +207,154 @@ func TestEventProblems(t *testing.T) {
 				t.Errorf("Render error = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestParseSequence(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+		err  string
+	}{
+		{in: "0", want: 0},
+		{in: " 1 ", want: 1},
+		{in: "0042", want: 42},
+		{in: "2147483647", want: 2147483647},
+		{in: "", err: "Event-Sequence is empty"},
+		{in: "2147483648", err: `Event-Sequence "2147483648" is too large (at most 2147483647)`},
+		{in: "99999999999999999999999", err: `Event-Sequence "99999999999999999999999" is too large (at most 2147483647)`},
+		{in: "-1", err: `Event-Sequence "-1" is not a whole number (0, 1, 2, …)`},
+		{in: "+1", err: `Event-Sequence "+1" is not a whole number (0, 1, 2, …)`},
+		{in: "1.0", err: `Event-Sequence "1.0" is not a whole number (0, 1, 2, …)`},
+		{in: "one", err: `Event-Sequence "one" is not a whole number (0, 1, 2, …)`},
+		{in: "1 2", err: `Event-Sequence "1 2" is not a whole number (0, 1, 2, …)`},
+		{in: "١", err: `Event-Sequence "١" is not a whole number (0, 1, 2, …)`}, // Arabic-Indic one
+	}
+	for _, tt := range tests {
+		got, err := parseSequence(tt.in)
+		switch {
+		case tt.err != "":
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("parseSequence(%q) = %d, %v, want error %s", tt.in, got, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("parseSequence(%q): %v", tt.in, err)
+		case got != tt.want:
+			t.Errorf("parseSequence(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestEventSequence covers the Event-Sequence header from the file to the SEQUENCE line of
+// the .ics, and its errors with the file, the line and a hint.
+func TestEventSequence(t *testing.T) {
+	const event = "Event: E\nEvent-Start: 2024-02-14\n"
+	tests := []struct {
+		name    string
+		headers string
+		want    string // the SEQUENCE line, or the error
+		wantErr bool
+	}{
+		{name: "default", headers: event, want: "SEQUENCE:0"},
+		{name: "zero", headers: event + "Event-Sequence: 0", want: "SEQUENCE:0"},
+		{name: "one", headers: event + "Event-Sequence: 1", want: "SEQUENCE:1"},
+		{name: "before the Event lines, any case", headers: "event-sequence: 12\n" + event, want: "SEQUENCE:12"},
+		{name: "calendar made per row", headers: "Event: Meeting with {{.Country}}\nEvent-Start: 2024-02-14\nEvent-Sequence: 3", want: "SEQUENCE:3"},
+		{name: "negative", headers: event + "Event-Sequence: -1", want: `message.md:5: Event-Sequence "-1" is not a whole number (0, 1, 2, …)`, wantErr: true},
+		{name: "word", headers: event + "Event-Sequence: second", want: `message.md:5: Event-Sequence "second" is not a whole number (0, 1, 2, …)`, wantErr: true},
+		{name: "empty", headers: event + "Event-Sequence:", want: "message.md:5: Event-Sequence is empty", wantErr: true},
+		{name: "placeholder", headers: event + "Event-Sequence: {{.Title}}", want: "message.md:5: Event-Sequence cannot have a placeholder: it is the version of the calendar entry", wantErr: true},
+		{name: "without event", headers: "Event-Sequence: 1", want: "message.md:3: Event-Sequence without an Event header", wantErr: true},
+		{name: "twice", headers: event + "Event-Sequence: 1\nEvent-Sequence: 2", want: "message.md:6: Event-Sequence given twice (first on line 5)", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tp := loadFiles(t, map[string]string{"message.md": "Subject: S\nFrom: a@example.org\n" + tt.headers + "\n\nText.\n"}, testOptions())
+			problems := tp.Check(testColumns)
+			errs := errorsOf(problems)
+			if !tt.wantErr {
+				if len(errs) > 0 {
+					t.Fatalf("errors = %q, want none", errs)
+				}
+				m, _, err := tp.Render(testRow(), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Contains(m.Calendar, []byte("\r\n"+tt.want+"\r\n")) {
+					t.Errorf("calendar lacks %q:\n%s", tt.want, m.Calendar)
+				}
+				_, ev := parseCalendar(t, m.Calendar)
+				if got, want := prop(ev, ics.ComponentPropertySequence), strings.TrimPrefix(tt.want, "SEQUENCE:"); got != want {
+					t.Errorf("SEQUENCE read back = %q, want %q", got, want)
+				}
+				return
+			}
+			if len(errs) != 1 || errs[0] != tt.want {
+				t.Fatalf("errors = %q, want [%q]", errs, tt.want)
+			}
+			for _, p := range problems {
+				if !p.Warning && p.Hint == "" {
+					t.Errorf("%s has no hint", p)
+				}
+			}
+			if _, _, err := tp.Render(testRow(), ""); err == nil || err.Error() != tt.want {
+				t.Errorf("Render error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestEventSequenceDiffersByLanguage: a language whose calendar entry has another version
+// than message.md's would leave those rows' calendars behind.
+func TestEventSequenceDiffersByLanguage(t *testing.T) {
+	const event = "Subject: S\nFrom: a@example.org\nEvent: E\nEvent-Start: 2024-02-14\n"
+	tp := loadFiles(t, map[string]string{
+		"message.md":    event + "Event-Sequence: 1\n\nText.\n",
+		"message.fr.md": event + "\nTexte.\n",
+	}, testOptions())
+	ps := tp.Check(testColumns)
+	if errs := errorsOf(ps); len(errs) > 0 {
+		t.Fatalf("errors = %q, want none", errs)
+	}
+	want := "message.fr.md: message.fr.md has Event-Sequence 0 and message.md has 1: calendars of some rows will not take the update"
+	if got := warningsOf(ps); !slices.Contains(got, want) {
+		t.Errorf("warnings = %q, want them to contain %q", got, want)
+	}
+}
+
+// TestBuiltinInvitationUpdatesSaveTheDate: the built-in invitation revises the entry the
+// save-the-date created, in every language, so it must keep its UID and raise its SEQUENCE,
+// or calendar programs ignore it.
+func TestBuiltinInvitationUpdatesSaveTheDate(t *testing.T) {
+	row := map[string]string{
+		"Country": "Chile", "Authority": "Ministry of Justice", "Salutation": "Excellency",
+		"Title": "H.E. Mr", "FirstName": "Jean", "LastName": "Dupont", "Position": "Minister",
+		"Email": "jean.dupont@justice.example", "Cc": "", "Language": "",
+	}
+	for _, lang := range []string{"", "fr", "es"} {
+		var uids, seqs []string
+		for _, name := range []string{"save-the-date", "invitation"} {
+			fsys, err := templates.Folder(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tp, err := Load(fsys, name, testOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _, err := tp.Render(row, lang)
+			if err != nil {
+				t.Fatalf("%s %q: %v", name, lang, err)
+			}
+			_, ev := parseCalendar(t, m.Calendar)
+			uids = append(uids, ev.Id())
+			seqs = append(seqs, prop(ev, ics.ComponentPropertySequence))
+		}
+		if uids[0] != uids[1] {
+			t.Errorf("language %q: UIDs %q, want the save-the-date's and the invitation's the same", lang, uids)
+		}
+		if got, want := strings.Join(seqs, ","), "0,1"; got != want {
+			t.Errorf("language %q: SEQUENCE of save-the-date,invitation = %s, want %s", lang, got, want)
+		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 // their canonical spelling.
 var headerNames = []string{
 	"Subject", "From", "Reply-To", "To", "Cc", "Bcc", "Attach", "Language",
-	"Event", "Event-Start", "Event-End", "Event-Location", "Event-Description",
+	"Event", "Event-Start", "Event-End", "Event-Location", "Event-Description", "Event-Sequence",
 }
 
 var canonicalHeader = func() map[string]string {

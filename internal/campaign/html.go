@@ -109,11 +109,31 @@ func rewriteTags(src string, ts *tokenSet, styles map[string]string, img imageFu
 			}
 		}
 		if styled {
+			if tok.Data == "a" && isMailLink(tok) {
+				style += mailLinkStyle
+			}
 			setStyle(&tok, style)
 		}
 		writeTag(&b, tok)
 	}
 	return b.String()
+}
+
+// mailLinkStyle keeps an e-mail address on one line: narrow screens otherwise break it at a
+// hyphen ("mla-" / "initiative@…"), and a reader copying it by hand gets it wrong. Web links
+// are left to wrap, since a long URL on one line would widen the column.
+const mailLinkStyle = "white-space:nowrap;"
+
+// isMailLink reports whether an <a> points at a mailto: address. A link whose address is
+// all placeholder is not known until a row is rendered, and keeps the style of other links.
+func isMailLink(tok xhtml.Token) bool {
+	for _, a := range tok.Attr {
+		if a.Key == "href" && a.Namespace == "" {
+			v := strings.TrimSpace(a.Val)
+			return len(v) >= len("mailto:") && strings.EqualFold(v[:len("mailto:")], "mailto:")
+		}
+	}
+	return false
 }
 
 func attrNamesHaveToken(tok xhtml.Token, ts *tokenSet) bool {

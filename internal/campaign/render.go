@@ -259,7 +259,7 @@ func (r *rendering) attachments(m *message.Message) error {
 
 // eventFields renders the Event headers for this row.
 func (r *rendering) eventFields() (eventFields, error) {
-	var f eventFields
+	f := eventFields{sequence: r.v.sequence}
 	for _, h := range []struct {
 		name string
 		dst  *string
@@ -287,6 +287,7 @@ func (v *variant) eventFields() eventFields {
 	return eventFields{
 		summary: value("Event"), start: value("Event-Start"), end: value("Event-End"),
 		location: value("Event-Location"), description: value("Event-Description"),
+		sequence: v.sequence,
 	}
 }
 

@@ -824,3 +824,36 @@ func TestCollapseSpaces(t *testing.T) {
 		}
 	}
 }
+
+// TestMailLinksDoNotWrap: narrow screens broke "mla-initiative@example.org" at its hyphen.
+// Mail links stay on one line; web links must still wrap, or a long URL widens the column.
+func TestMailLinksDoNotWrap(t *testing.T) {
+	const linkStyle = "color:" + linkColor + ";text-decoration:underline;"
+	tests := []struct {
+		name, markdown, want string
+	}{
+		{"bare address", "Write to mla-initiative@example.org.", `<a href="mailto:mla-initiative@example.org" style="` + linkStyle + `white-space:nowrap;">mla-initiative@example.org</a>`},
+		{"mailto link", "[the secretariat](mailto:mla-initiative@example.org)", `<a href="mailto:mla-initiative@example.org" style="` + linkStyle + `white-space:nowrap;">the secretariat</a>`},
+		{"upper-case scheme", "[write](MAILTO:desk@example.org)", `<a href="MAILTO:desk@example.org" style="` + linkStyle + `white-space:nowrap;">write</a>`},
+		{"address from a cell", "[{{.LastName}}](mailto:{{.Email}})", `<a href="mailto:Jean%20Dupont%20%3cjean.dupont@justice.example%3e" style="` + linkStyle + `white-space:nowrap;">Dupont</a>`},
+		{"author's style wins", `<a href="mailto:desk@example.org" style="white-space:normal">desk</a>`, `<a href="mailto:desk@example.org" style="` + linkStyle + `white-space:nowrap;white-space:normal">desk</a>`},
+		{"web link", "[the programme](https://mla-initiative.example.org/long-programme-page)", `<a href="https://mla-initiative.example.org/long-programme-page" style="` + linkStyle + `">the programme</a>`},
+		{"bare web address", "See https://mla-initiative.example.org/a-b.", `<a href="https://mla-initiative.example.org/a-b" style="` + linkStyle + `">https://mla-initiative.example.org/a-b</a>`},
+		{"web link mentioning mailto", "[x](https://r.example/?to=mailto:a@example.org)", `<a href="https://r.example/?to=mailto:a@example.org" style="` + linkStyle + `">x</a>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tp := loadFiles(t, map[string]string{"message.md": "Subject: S\nFrom: a@example.org\n\n" + tt.markdown + "\n"}, testOptions())
+			if errs := errorsOf(tp.Check(testColumns)); len(errs) > 0 {
+				t.Fatalf("Check: %v", errs)
+			}
+			m, _, err := tp.Render(testRow(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := body(m.HTML); !strings.Contains(got, tt.want) {
+				t.Errorf("HTML body = %q, want it to contain %q", got, tt.want)
+			}
+		})
+	}
+}

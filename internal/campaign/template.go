@@ -73,6 +73,7 @@ type variant struct {
 
 	event    bool
 	uid      string
+	sequence int    // Event-Sequence, the version of the calendar entry
 	calendar []byte // when no Event header has a placeholder
 
 	err error // the first error of this file: Render refuses to use it
@@ -630,7 +631,7 @@ func (t *Template) checkHeaders(v *variant, first *variant) {
 func (t *Template) checkEvent(v *variant, first *variant) {
 	ev, start := v.headers["Event"], v.headers["Event-Start"]
 	var others []string
-	for _, n := range []string{"Event-Start", "Event-End", "Event-Location", "Event-Description"} {
+	for _, n := range []string{"Event-Start", "Event-End", "Event-Location", "Event-Description", "Event-Sequence"} {
 		if v.headers[n] != nil {
 			others = append(others, n)
 		}
@@ -654,6 +655,19 @@ func (t *Template) checkEvent(v *variant, first *variant) {
 	v.uid = eventUID(rawValue(basis.headers["Event"]), rawValue(basis.headers["Event-Start"]))
 
 	static := true
+	if p := v.headers["Event-Sequence"]; p != nil {
+		// A version that changed from row to row would make calendars keep whichever
+		// message came last with the highest number, not the latest one.
+		if p.tmpl != nil || p.broken {
+			t.problem(v.file, p.line, "Event-Sequence cannot have a placeholder: it is the version of the calendar entry").Hint = sequenceHint
+			static = false
+		} else if n, err := parseSequence(p.value); err != nil {
+			t.problem(v.file, p.line, "%v", err).Hint = sequenceHint
+			static = false
+		} else {
+			v.sequence = n
+		}
+	}
 	for _, n := range []string{"Event", "Event-Start", "Event-End", "Event-Location", "Event-Description"} {
 		if p := v.headers[n]; p != nil && (p.tmpl != nil || p.broken) {
 			static = false
@@ -678,6 +692,8 @@ func (t *Template) checkEvent(v *variant, first *variant) {
 	v.calendar = cal
 }
 
+const sequenceHint = "write a whole number such as \"Event-Sequence: 1\": 0 for the first message about the event, one more for each later message that revises it, so calendars replace the entry"
+
 func rawValue(p *part) string {
 	if p == nil {
 		return ""
@@ -701,6 +717,10 @@ func (t *Template) checkConsistency() {
 			}
 			t.problems = append(t.problems, Problem{File: v.file, Warning: true,
 				Message: fmt.Sprintf("%s has an Event and %s has none: only some rows get the calendar file", has.file, hasNot.file)})
+		}
+		if v.event && def.event && v.sequence != def.sequence {
+			t.problems = append(t.problems, Problem{File: v.file, Warning: true,
+				Message: fmt.Sprintf("%s has Event-Sequence %d and %s has %d: calendars of some rows will not take the update", v.file, v.sequence, def.file, def.sequence)})
 		}
 		if len(v.attach) != len(def.attach) {
 			t.problems = append(t.problems, Problem{File: v.file, Warning: true,
