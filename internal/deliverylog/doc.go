@@ -30,7 +30,7 @@
 //	                 connection was lost after the message was sent, say); it is never re-sent
 //	                 automatically. skipped means the run chose not to send it; error says why.
 //	                 not_sent ends an attempt whose message never reached the server (the run
-//	                 stopped first): the recipient is pending again.
+//	                 stopped first): the recipient stands where it stood before that attempt.
 //	failure *        with status failed: temporary (4xx, worth retrying) or permanent (5xx).
 //	code *           the SMTP reply code, such as 250 or 550; 0 when there was no reply.
 //	enhanced_code *  the enhanced status code (RFC 3463), such as "5.1.1".

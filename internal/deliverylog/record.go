@@ -26,7 +26,7 @@ const (
 	StatusPending   = "pending"
 	// StatusNotSent ends an attempt whose message never left herald after all: the run
 	// stopped or was interrupted after recording the attempt but before handing the
-	// message to the server. The recipient is pending again.
+	// message to the server. The recipient stands where it stood before that attempt.
 	StatusNotSent = "not_sent"
 )
 

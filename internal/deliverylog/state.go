@@ -32,6 +32,10 @@ type State struct {
 // ignored. The package documentation describes the rules.
 func Fold(records []Record, campaign string) map[string]State {
 	states := make(map[string]*State)
+	// before holds each recipient's state as it was before its latest attempt, which a
+	// not_sent outcome restores: the attempt did not reach the server, so the recipient
+	// stands where it stood (unknown stays unknown, failed stays failed).
+	before := make(map[string]State)
 	for i := range records {
 		r := &records[i]
 		if r.Campaign != campaign || (r.Type != TypeAttempt && r.Type != TypeOutcome) {
@@ -48,6 +52,7 @@ func Fold(records []Record, campaign string) map[string]State {
 				s.Tests++
 			}
 		case r.Type == TypeAttempt:
+			before[r.Key] = *s
 			s.Attempts++
 			s.LastAttempt = r.Time
 			s.Run = r.Run
@@ -69,11 +74,15 @@ func Fold(records []Record, campaign string) map[string]State {
 				s.describe(r)
 			}
 		case r.Status == StatusNotSent:
-			// The attempt before it did not reach the server: undo it, so that the
-			// recipient is pending and the message counts as never sent.
+			// The attempt before it did not reach the server: undo it. The row and
+			// addresses of the latest attempt are kept, as they describe the row now.
 			if s.Status == StatusUnknown {
-				s.Status, s.MessageID, s.Error = StatusPending, "", ""
-				s.Attempts = max(s.Attempts-1, 0)
+				prev, ok := before[r.Key]
+				if !ok {
+					prev = State{Key: r.Key, Status: StatusPending}
+				}
+				prev.Row, prev.To, prev.Cc, prev.Tests = s.Row, s.To, s.Cc, s.Tests
+				*s = prev
 			}
 		case r.Status == StatusDelivered || r.Status == StatusFailed || r.Status == StatusUnknown:
 			s.Status, s.Failure = r.Status, r.Failure

@@ -52,9 +52,7 @@ func TestFold(t *testing.T) {
 				attempt(1, ana, 2, "m1@mla.example"),
 				outcome(2, ana, StatusNotSent, "", 0, ""),
 			},
-			want: map[string]State{ana: {
-				Key: ana, Status: StatusPending, Row: 2, To: []string{ana}, LastAttempt: at(1), Run: "r1",
-			}},
+			want: map[string]State{ana: {Key: ana, Status: StatusPending, Row: 2, To: []string{ana}}},
 		},
 		{
 			name: "not sent does not undo a delivery",
