@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,8 +62,9 @@ Ctrl-C stops cleanly: the messages in flight are finished and recorded, the rest
 pending, and the same command sends it later.
 
 Exit codes: 0 all delivered (or all of --limit), 1 the run could not proceed (such as a
-refused login), 2 usage, 3 some recipients not delivered (failed, unknown, stopped,
-interrupted, or left over the daily cap).
+refused login), 2 usage, 3 some recipients not delivered (failed, unknown, never sent,
+stopped, interrupted, or left over the daily cap). With --test-to: 0 when the tester got
+every test message, 3 otherwise.
 
 Examples:
    herald send --smtp-host smtp.ministry.example --smtp-user secretariat
@@ -106,7 +109,7 @@ Examples:
 			if err := credentials(c, s, &opt.SMTP); err != nil {
 				return err
 			}
-			opt.Confirm = func(sp *run.SendPlan) (bool, error) { return confirm(s, sp, c.Bool("yes")) }
+			opt.Confirm = func(sp *run.SendPlan) (bool, error) { return confirm(c.Context, s, sp, c.Bool("yes")) }
 			progress := newProgress(s)
 			opt.Progress = progress.update
 			res, err := run.Send(c.Context, plan, opt)
@@ -249,17 +252,43 @@ func credentials(c *cli.Context, s Streams, cfg *mail.Config) error {
 	if !ok {
 		return fmt.Errorf("no password for SMTP user %s", cfg.Username)
 	}
-	fmt.Fprintf(s.Err, "Password for %s at %s: ", cfg.Username, cfg.Host)
-	pw, err := term.ReadPassword(int(f.Fd()))
-	fmt.Fprintln(s.Err)
+	fd := int(f.Fd())
+	// ReadPassword turns echo off until it returns, and Ctrl-C does not make it return:
+	// herald then stops without it, so the terminal is put back here.
+	saved, err := term.GetState(fd)
 	if err != nil {
 		return fmt.Errorf("read password: %w", err)
 	}
-	cfg.Password = string(pw)
-	return nil
+	fmt.Fprintf(s.Err, "Password for %s at %s: ", cfg.Username, cfg.Host)
+	type answer struct {
+		pw  []byte
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		pw, err := term.ReadPassword(fd)
+		got <- answer{pw, err}
+	}()
+	select {
+	case a := <-got:
+		fmt.Fprintln(s.Err)
+		if a.err != nil {
+			return fmt.Errorf("read password: %w", a.err)
+		}
+		cfg.Password = string(a.pw)
+		return nil
+	case <-c.Context.Done():
+		_ = term.Restore(fd, saved)
+		fmt.Fprintln(s.Err)
+		return errInterruptedAtPrompt
+	}
 }
 
-func confirm(s Streams, sp *run.SendPlan, yes bool) (bool, error) {
+// errInterruptedAtPrompt is Ctrl-C while herald waits for an answer, before anything is
+// recorded or sent.
+var errInterruptedAtPrompt = errors.New("interrupted at the prompt: nothing was sent")
+
+func confirm(ctx context.Context, s Streams, sp *run.SendPlan, yes bool) (bool, error) {
 	w := s.Err
 	fmt.Fprintf(w, "Campaign:   %s (log %s)\n", sp.Campaign, sp.LogPath)
 	fmt.Fprintf(w, "Server:     %s\n", sp.Server)
@@ -283,6 +312,9 @@ func confirm(s Streams, sp *run.SendPlan, yes bool) (bool, error) {
 	if sp.Unknown > 0 {
 		fmt.Fprintf(w, "Not now:    %d with unknown outcome (check, then --resend-unknown)\n", sp.Unknown)
 	}
+	if sp.NeverSent > 0 {
+		fmt.Fprintf(w, "Not now:    %d never sent (a plain herald send sends them)\n", sp.NeverSent)
+	}
 	if sp.OverDaily > 0 {
 		fmt.Fprintf(w, "Later:      %d over the daily cap\n", sp.OverDaily)
 	}
@@ -296,11 +328,27 @@ func confirm(s Streams, sp *run.SendPlan, yes bool) (bool, error) {
 		return false, usageError{withHint(fmt.Errorf("not sending without confirmation: standard input is not a terminal"), "add --yes to send without being asked")}
 	}
 	fmt.Fprint(w, "Send now? Type yes to send: ")
-	answer, err := bufio.NewReader(s.In).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return false, err
+	// The read cannot be interrupted, and main catches only the first Ctrl-C: wait for it
+	// beside the answer, or that Ctrl-C would be lost and herald would go on waiting.
+	type reply struct {
+		text string
+		err  error
 	}
-	return strings.EqualFold(strings.TrimSpace(answer), "yes"), nil
+	got := make(chan reply, 1)
+	go func() {
+		text, err := bufio.NewReader(s.In).ReadString('\n')
+		got <- reply{text, err}
+	}()
+	select {
+	case r := <-got:
+		if r.err != nil && r.err != io.EOF {
+			return false, fmt.Errorf("read the answer to the confirmation: %w", r.err)
+		}
+		return strings.EqualFold(strings.TrimSpace(r.text), "yes"), nil
+	case <-ctx.Done():
+		fmt.Fprintln(w)
+		return false, errInterruptedAtPrompt
+	}
 }
 
 func describeRate(r rate.Limit) string {
@@ -378,6 +426,9 @@ func sendSummary(s Streams, res *run.SendResult) error {
 		if sp.Limited > 0 {
 			fmt.Fprintf(w, "%d more beyond --limit: run herald send again to send them.\n", sp.Limited)
 		}
+		if sp.NeverSent > 0 {
+			fmt.Fprintf(w, "%d never sent: run herald send (without --only-failed) to send them.\n", sp.NeverSent)
+		}
 	}
 	if len(sp.Selected) == 0 {
 		fmt.Fprintf(w, "Nothing to send: %d delivered, %d failed, %d unknown in campaign %s.\n", sp.Delivered, sp.Failed, sp.Unknown, sp.Campaign)
@@ -385,7 +436,7 @@ func sendSummary(s Streams, res *run.SendResult) error {
 		if sp.Failed+sp.Unknown > 0 {
 			fmt.Fprintln(w, "Use --only-failed or --resend-unknown to send to those, or herald status to see them.")
 		}
-		if sp.Failed+sp.Unknown+sp.OverDaily > 0 {
+		if sp.Failed+sp.Unknown+sp.OverDaily+sp.NeverSent > 0 {
 			return exitError{ExitNotDelivered}
 		}
 		return nil
@@ -413,15 +464,21 @@ func sendSummary(s Streams, res *run.SendResult) error {
 		fmt.Fprintln(w, "Interrupted: the messages in flight were finished and recorded. Run the same herald send again to send the rest.")
 	}
 	later()
+	if sp.Test {
+		// Tests never count for the campaign, so --only-failed has nothing to send again:
+		// exit 0 only says that the tester got every test message.
+		if res.Failed+len(res.Unknown)+res.Pending > 0 || res.Stopped != "" {
+			fmt.Fprintf(w, "Not every test message reached %s: fix the cause and run the same test again.\n", sp.TestTo)
+			return exitError{ExitNotDelivered}
+		}
+		return nil
+	}
 	if res.Failed > 0 {
 		fmt.Fprintln(w, "See who failed and why with herald status; send to them again with herald send --only-failed.")
 	}
-	if sp.Test {
-		return nil
-	}
 	// Exit 0 means everyone selected is delivered and nobody from an earlier run is left
-	// failed or unknown, so that a script can ask "are we done?".
-	if res.Failed+len(res.Unknown)+res.Pending+sp.OverDaily+sp.Failed+sp.Unknown > 0 || res.Stopped != "" {
+	// failed, unknown or never sent, so that a script can ask "are we done?".
+	if res.Failed+len(res.Unknown)+res.Pending+sp.OverDaily+sp.Failed+sp.Unknown+sp.NeverSent > 0 || res.Stopped != "" {
 		return exitError{ExitNotDelivered}
 	}
 	return nil

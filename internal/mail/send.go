@@ -363,7 +363,9 @@ func dialError(c Config, sec secret, err error) *DialError {
 	if hint != "" {
 		msg += " (hint: " + hint + ")"
 	}
-	e.msg = sec.redact(oneLine(msg))
+	// Redact before joining lines: oneLine folds runs of spaces, and a password with two
+	// spaces in a row would then no longer be found.
+	e.msg = oneLine(sec.redact(msg))
 	if red := sec.redact(err.Error()); red != err.Error() {
 		// The server repeated the password: keep no cause that would show it.
 		e.err = errors.New(red)
@@ -403,15 +405,15 @@ func (s *Sender) Close() error {
 // classify turns go-mail's result into an Outcome, following the rules in doc.go.
 func classify(gm *gomail.Msg, err error, sec secret) Outcome {
 	if err == nil {
-		r := sec.redact(accepted(gm))
+		r := accepted(gm, sec)
 		return Outcome{Status: Delivered, Code: 250, Enhanced: enhancedIn(strings.TrimPrefix(r, "250 ")), Reply: r}
 	}
-	o := Outcome{Err: errors.New(sec.redact(oneLine(err.Error())))}
+	o := Outcome{Err: errors.New(oneLine(sec.redact(err.Error())))}
 	if gm.IsDelivered() {
 		// The server answered 250 to the final dot; what failed came after it (the RSET),
 		// and left the connection in doubt.
 		o.Status, o.Code, o.Redial = Delivered, 250, true
-		o.Reply = sec.redact(accepted(gm))
+		o.Reply = accepted(gm, sec)
 		o.Enhanced = enhancedIn(strings.TrimPrefix(o.Reply, "250 "))
 		return o
 	}
@@ -422,12 +424,12 @@ func classify(gm *gomail.Msg, err error, sec secret) Outcome {
 		o.Status, o.Redial = Unknown, true
 		return o
 	}
-	replies := parseReplies(se)
+	replies := parseReplies(se, sec)
 	texts := make([]string, len(replies))
 	for i, r := range replies {
 		texts[i] = r.String()
 	}
-	o.Reply = sec.redact(strings.Join(texts, "; "))
+	o.Reply = strings.Join(texts, "; ")
 	// The reply that decides is the first permanent one (of several refused recipients),
 	// else the first from the server; a network error (code 0) comes last, as it may only
 	// be the RSET that go-mail sends after a refusal finding the connection closed.
@@ -478,8 +480,8 @@ func classify(gm *gomail.Msg, err error, sec secret) Outcome {
 }
 
 // accepted returns the server's reply to the final dot, often with its queue ID.
-func accepted(gm *gomail.Msg) string {
-	return "250 " + oneLine(gm.ServerResponse())
+func accepted(gm *gomail.Msg, sec secret) string {
+	return "250 " + oneLine(sec.redact(gm.ServerResponse()))
 }
 
 // stopsRun reports whether a permanent reply concerns the sender or the session rather than
@@ -517,11 +519,11 @@ func (r reply) String() string {
 	return strconv.Itoa(r.code) + " " + r.text
 }
 
-// parseReplies returns the replies in a SendError, one per failed command. go-mail keeps
-// them unexported; its Error method lists them after the reason, as `550 "text"` (the
-// form of *textproto.Error) or a network error's text, separated by ", ", then the
-// affected recipients and message ID.
-func parseReplies(se *gomail.SendError) []reply {
+// parseReplies returns the replies in a SendError, one per failed command, without the
+// password. go-mail keeps them unexported; its Error method lists them after the reason,
+// as `550 "text"` (the form of *textproto.Error) or a network error's text, separated by
+// ", ", then the affected recipients and message ID.
+func parseReplies(se *gomail.SendError, sec secret) []reply {
 	s := se.Error()
 	s = strings.TrimPrefix(s, se.Reason.String())
 	s = strings.TrimPrefix(s, ": ")
@@ -535,7 +537,7 @@ func parseReplies(se *gomail.SendError) []reply {
 			if q, err := strconv.QuotedPrefix(s[4:]); err == nil {
 				text, _ := strconv.Unquote(q)
 				code, _ := strconv.Atoi(s[:3])
-				text = oneLine(text)
+				text = oneLine(sec.redact(text))
 				out = append(out, reply{code: code, enhanced: enhancedIn(text), text: text})
 				s = s[4+len(q):]
 				continue
@@ -549,7 +551,7 @@ func parseReplies(se *gomail.SendError) []reply {
 				break
 			}
 		}
-		out = append(out, reply{text: oneLine(s[:end])})
+		out = append(out, reply{text: oneLine(sec.redact(s[:end]))})
 		s = s[end:]
 	}
 	return out

@@ -32,14 +32,14 @@ type SendOptions struct {
 
 	SMTP        mail.Config
 	Connections int
-	Rate        rate.Limit // messages a second across all connections; rate.Inf for none
+	Rate        rate.Limit // messages a second across all connections; rate.Inf or 0 for none
 	DailyCap    int        // messages delivered in any 24 hours, counted from the log; 0 for none
 	Retries     int        // further tries of a temporary failure
 	RetryWait   time.Duration
 
 	// Confirm is shown the plan of the run and says whether to go on.
 	Confirm func(*SendPlan) (bool, error)
-	// Progress hears of each message as it is done.
+	// Progress hears of each message as it is done, from one goroutine at a time.
 	Progress func(Progress)
 }
 
@@ -51,6 +51,7 @@ type SendPlan struct {
 	Delivered  int // already delivered in this campaign: skipped
 	Failed     int // failed before and not selected (see --only-failed)
 	Unknown    int // outcome unknown and not selected (see --resend-unknown)
+	NeverSent  int // no outcome yet and not selected (--only-failed): a plain run sends them
 	Server     string
 	Sender     string
 	Rate       rate.Limit
@@ -111,6 +112,13 @@ func LogFileName(campaign string) string {
 // Send delivers the plan's messages to the recipients that have no outcome yet (or as
 // selected by the options), logging each attempt before it is made and each outcome after.
 func Send(ctx context.Context, p *Plan, opt SendOptions) (*SendResult, error) {
+	switch {
+	case opt.Rate == 0:
+		// The zero value would let the limiter give one token and then none at all.
+		opt.Rate = rate.Inf
+	case opt.Rate < 0:
+		return nil, fmt.Errorf("send: the rate %v messages a second is negative; give a positive rate, or rate.Inf for none", float64(opt.Rate))
+	}
 	log, err := deliverylog.Open(opt.LogPath)
 	if err != nil {
 		return nil, err
@@ -176,7 +184,9 @@ func (p *Plan) selectForSend(log *deliverylog.Log, opt SendOptions) *SendPlan {
 				sp.Unknown++
 			}
 		default:
-			if !opt.OnlyFailed {
+			if opt.OnlyFailed {
+				sp.NeverSent++
+			} else {
 				sp.Selected = append(sp.Selected, it)
 			}
 		}
@@ -244,10 +254,13 @@ type job struct {
 // messages before it are sent, and a crash then reports it as unknown although it was
 // never sent. So the number of messages in flight is kept to what hides the fsync (see
 // window): as many as the connection sends during one fsync. Against a server slower than
-// the disk, each message is recorded only once the one before it is done, and none waits;
-// at a rate limit such as 30/min, each is recorded just before it goes out. When the run
-// stops or is interrupted, recorded messages that did not go out are recorded as not sent
-// (see notSent), which leaves them pending.
+// the disk, each message is recorded only once the one before it is done, and none waits.
+// With a rate limit there is no look-ahead at all: a message takes its token and is
+// recorded only once a connection is free for it. Tokens taken ahead would let messages
+// queue behind a server that holds one reply, and then go out back to back, over the
+// limit; and at 30/min every message waiting is one a crash would leave unknown. When the
+// run stops or is interrupted, recorded messages that did not go out are recorded as not
+// sent (see notSent), which leaves them pending, and waits for the limiter end at once.
 type engine struct {
 	plan    *Plan
 	log     *deliverylog.Log
@@ -257,6 +270,12 @@ type engine struct {
 	limiter *rate.Limiter
 	ready   chan *job     // attempts recorded, waiting for a connection
 	stopCh  chan struct{} // closed when the run stops
+	// endWaits cancels the preparers' waits for the rate limiter when the run stops: the
+	// tokens they would wait for belong to messages that will not be sent.
+	endWaits context.CancelFunc
+	// progressMu makes the calls of Progress one at a time; the workers report from their
+	// own goroutines.
+	progressMu sync.Mutex
 
 	mu       sync.Mutex
 	fresh    []*Item // never tried in this run, in sheet order
@@ -265,6 +284,7 @@ type engine struct {
 	conns    int     // open connections
 	workers  int     // workers still running
 	drained  bool    // the preparers are done: workers end once ready is empty
+	lost     string  // why a broken connection could not be made again
 	notSent  int     // attempts recorded, then not sent after all
 	// Jobs reach the workers in the order next gave them out, whichever preparer is done
 	// first: turn is the next seq to hand over, seqs counts those given out, and passed
@@ -295,7 +315,7 @@ const lookahead = 8
 func (e *engine) windowLocked() int {
 	conns := max(e.conns, 1)
 	depth := 0
-	if e.sendAvg > 0 && e.commitAvg > 0 && e.sendAvg < 10*e.commitAvg {
+	if e.opt.Rate == rate.Inf && e.sendAvg > 0 && e.commitAvg > 0 && e.sendAvg < 10*e.commitAvg {
 		// Enough to keep the connection busy for two fsyncs: one under way, the next
 		// gathering the records of those that came too late for it.
 		depth = min(2*int(e.commitAvg/e.sendAvg)+2, lookahead)
@@ -322,6 +342,9 @@ func (e *engine) run(ctx context.Context) {
 	// expect; a larger burst would send a minute's worth at once.
 	e.limiter = rate.NewLimiter(e.opt.Rate, 1)
 	conns := min(max(e.opt.Connections, 1), len(e.fresh))
+	waits, endWaits := context.WithCancel(ctx)
+	defer endWaits()
+	e.endWaits = endWaits
 
 	defer func() {
 		e.mu.Lock()
@@ -342,8 +365,12 @@ func (e *engine) run(ctx context.Context) {
 	}
 
 	var prep, work sync.WaitGroup
-	for range conns + lookahead {
-		prep.Go(func() { e.prepare(ctx) })
+	preparers := conns
+	if e.opt.Rate == rate.Inf {
+		preparers += lookahead
+	}
+	for range preparers {
+		prep.Go(func() { e.prepare(ctx, waits) })
 	}
 	e.workers = conns
 	work.Go(func() { e.worker(ctx, first) })
@@ -456,6 +483,7 @@ func (e *engine) stopLocked(why string) {
 	if why != "" && e.stopped == "" {
 		e.stopped = why
 		close(e.stopCh)
+		e.endWaits()
 	}
 }
 
@@ -490,14 +518,14 @@ func (e *engine) putBack(j *job, stop string) {
 }
 
 // prepare records attempts and hands the jobs to the workers until there is nothing left,
-// the run stops or is interrupted.
-func (e *engine) prepare(ctx context.Context) {
+// the run stops or is interrupted. waits is ctx, also done when the run stops.
+func (e *engine) prepare(ctx, waits context.Context) {
 	for {
 		j := e.next(ctx)
 		if j == nil {
 			return
 		}
-		if err := e.limiter.Wait(ctx); err != nil {
+		if err := e.limiter.Wait(waits); err != nil {
 			e.putBack(j, "")
 			return
 		}
@@ -618,9 +646,13 @@ func (e *engine) worker(ctx context.Context, sender *mail.Sender) {
 		}
 		e.mu.Lock()
 		e.workers--
-		if e.workers == 0 && !e.drained {
+		if e.workers == 0 && !e.drained && ctx.Err() == nil {
 			// Jobs may still come: nobody is left to send them.
-			e.stopLocked("no connection to the SMTP server is left")
+			why := "no connection to the SMTP server is left"
+			if e.lost != "" {
+				why = "the connection broke and could not be made again: " + e.lost
+			}
+			e.stopLocked(why)
 			e.wakeLocked()
 		}
 		e.mu.Unlock()
@@ -642,6 +674,10 @@ func (e *engine) worker(ctx context.Context, sender *mail.Sender) {
 			if sender, why = e.dial(ctx, false); sender == nil {
 				if why == "" {
 					why = "interrupted"
+				} else {
+					e.mu.Lock()
+					e.lost = why
+					e.mu.Unlock()
 				}
 				e.abandon(j, why)
 				return
@@ -781,6 +817,9 @@ func (e *engine) progress(it *Item, outcome, detail string) {
 	if e.opt.Progress == nil {
 		return
 	}
+	// Held across the count as well, so that Done never goes backwards.
+	e.progressMu.Lock()
+	defer e.progressMu.Unlock()
 	e.mu.Lock()
 	p := Progress{Item: it, Outcome: outcome, Detail: detail, Done: e.done, Total: len(e.res.Plan.Selected)}
 	e.mu.Unlock()

@@ -48,7 +48,7 @@ func BenchmarkRate(b *testing.B) {
 	for _, tc := range []struct {
 		perSecond float64
 		conns     int
-	}{{600, 1}, {600, 4}} {
+	}{{10, 1}, {100, 1}, {600, 4}} {
 		b.Run(fmt.Sprintf("%g/s-%dconn", tc.perSecond, tc.conns), func(b *testing.B) {
 			n := int(seconds * tc.perSecond)
 			in := campaignDir(b, recipientRows(n))

@@ -319,16 +319,18 @@ func TestSendSelection(t *testing.T) {
 		return k
 	}
 	tests := []struct {
-		name   string
-		change func(*SendOptions)
-		want   []string
+		name      string
+		change    func(*SendOptions)
+		want      []string
+		neverSent int // pending recipients left out: the summary must not let them be forgotten
 	}{
-		{"plain", func(*SendOptions) {}, []string{"r5@n5.test", "r6@n6.test", "r7@n7.test"}},
-		{"only failed", func(o *SendOptions) { o.OnlyFailed = true }, []string{"r2@n2.test", "r3@n3.test"}},
-		{"resend unknown", func(o *SendOptions) { o.ResendUnknown = true }, []string{"r4@n4.test", "r5@n5.test", "r6@n6.test", "r7@n7.test"}},
-		{"limit", func(o *SendOptions) { o.Limit = 1 }, []string{"r5@n5.test"}},
-		{"daily cap counts today's deliveries", func(o *SendOptions) { o.DailyCap = 2 }, []string{"r5@n5.test"}},
-		{"daily cap reached", func(o *SendOptions) { o.DailyCap = 1 }, nil},
+		{"plain", func(*SendOptions) {}, []string{"r5@n5.test", "r6@n6.test", "r7@n7.test"}, 0},
+		{"only failed", func(o *SendOptions) { o.OnlyFailed = true }, []string{"r2@n2.test", "r3@n3.test"}, 3},
+		{"only failed and unknown", func(o *SendOptions) { o.OnlyFailed, o.ResendUnknown = true, true }, []string{"r2@n2.test", "r3@n3.test", "r4@n4.test"}, 3},
+		{"resend unknown", func(o *SendOptions) { o.ResendUnknown = true }, []string{"r4@n4.test", "r5@n5.test", "r6@n6.test", "r7@n7.test"}, 0},
+		{"limit", func(o *SendOptions) { o.Limit = 1 }, []string{"r5@n5.test"}, 0},
+		{"daily cap counts today's deliveries", func(o *SendOptions) { o.DailyCap = 2 }, []string{"r5@n5.test"}, 0},
+		{"daily cap reached", func(o *SendOptions) { o.DailyCap = 1 }, nil, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,6 +344,9 @@ func TestSendSelection(t *testing.T) {
 			}
 			if k := keys(got); !slices.Equal(k, tt.want) {
 				t.Errorf("selected %q, want %q", k, tt.want)
+			}
+			if got.NeverSent != tt.neverSent {
+				t.Errorf("never sent and not selected: %d, want %d", got.NeverSent, tt.neverSent)
 			}
 		})
 	}
