@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -30,6 +31,41 @@ func readXLSX(data []byte, name, sheet string, limit int64) (*Table, error) {
 		return nil, err
 	}
 
+	b, scan, err := readSheet(data, pkg, target, name, limit)
+	if err != nil {
+		return nil, err
+	}
+	t, err := b.finish(scan)
+	if err != nil {
+		return nil, err
+	}
+	t.Warnings = append(t.Warnings, cellWarnings(t, scan)...)
+	if len(others) > 0 {
+		all := append([]string{target.name}, others...)
+		t.Warnings = append(t.Warnings, Problem{
+			Where:   name,
+			Message: fmt.Sprintf("the sheet read is %q, the first of %d (%s)", target.name, len(all), strings.Join(all, ", ")),
+			Hint:    "to read another sheet, use --sheet with its name",
+		})
+	}
+	return t, nil
+}
+
+// readSheet reads the rows of a worksheet, by the fast path when it can, else by excelize.
+func readSheet(data []byte, pkg *xlsxPackage, target sheetInfo, name string, limit int64) (*builder, sheetScan, error) {
+	fs, err := pkg.readFast(target, name)
+	if err == nil {
+		return fs.b, fs.scan, nil
+	}
+	if !errors.Is(err, errUnusual) {
+		return nil, sheetScan{}, err
+	}
+	return readSheetExcelize(data, pkg, target, name, limit)
+}
+
+// readSheetExcelize reads the rows of a worksheet with excelize's row iterator, and the
+// rest with scanSheet.
+func readSheetExcelize(data []byte, pkg *xlsxPackage, target sheetInfo, name string, limit int64) (*builder, sheetScan, error) {
 	// The scan reads the sheet a second time, for what the row iterator does not give; on
 	// its own core it costs no time.
 	type scanResult struct {
@@ -53,14 +89,14 @@ func readXLSX(data []byte, name, sheet string, limit int64) (*Table, error) {
 		LongTimePattern:  "hh:mm:ss",
 	})
 	if err != nil {
-		return nil, damaged(name, err)
+		return nil, sheetScan{}, damaged(name, err)
 	}
 	defer f.Close()
 
 	b := newBuilder(name, target.name)
 	rows, err := f.Rows(target.name)
 	if err != nil {
-		return nil, damaged(name, err)
+		return nil, sheetScan{}, damaged(name, err)
 	}
 	number := 0
 	for rows.Next() {
@@ -69,37 +105,23 @@ func readXLSX(data []byte, name, sheet string, limit int64) (*Table, error) {
 		values, err := rows.Columns()
 		if err != nil {
 			rows.Close()
-			return nil, damaged(b.t.RowRef(number), err)
+			return nil, sheetScan{}, damaged(b.t.RowRef(number), err)
 		}
 		b.add(number, values)
 	}
 	if err := rows.Error(); err != nil {
 		rows.Close()
-		return nil, damaged(name, err)
+		return nil, sheetScan{}, damaged(name, err)
 	}
 	if err := rows.Close(); err != nil {
-		return nil, damaged(name, err)
+		return nil, sheetScan{}, damaged(name, err)
 	}
 
 	r := <-scanned
 	if r.err != nil {
-		return nil, damaged(name, r.err)
+		return nil, sheetScan{}, damaged(name, r.err)
 	}
-	scan := r.scan
-	t, err := b.finish(scan)
-	if err != nil {
-		return nil, err
-	}
-	t.Warnings = append(t.Warnings, cellWarnings(t, scan)...)
-	if len(others) > 0 {
-		all := append([]string{target.name}, others...)
-		t.Warnings = append(t.Warnings, Problem{
-			Where:   name,
-			Message: fmt.Sprintf("the sheet read is %q, the first of %d (%s)", target.name, len(all), strings.Join(all, ", ")),
-			Hint:    "to read another sheet, use --sheet with its name",
-		})
-	}
-	return t, nil
+	return b, r.scan, nil
 }
 
 func damaged(where string, err error) error {
@@ -176,13 +198,16 @@ type sheetInfo struct {
 	name   string
 	hidden bool
 	path   string // its part in the package, "xl/worksheets/sheet1.xml"
+	target string // the relationship's target, "worksheets/sheet1.xml"
 	chart  bool   // a chart sheet, which has no cells
 }
 
 // xlsxPackage is the zip package of a workbook, checked not to unpack to too much.
 type xlsxPackage struct {
 	name   string
+	zr     *zip.Reader
 	files  map[string]*zip.File // by cleaned, lower-case name
+	wbPath string
 	sheets []sheetInfo
 }
 
@@ -190,7 +215,7 @@ type xlsxPackage struct {
 // unpacked, and lists the sheets. A part that unpacks to more than it declares is cut off
 // by archive/zip with an error, so the declared sizes can be trusted.
 func openPackage(zr *zip.Reader, name string, limit int64) (*xlsxPackage, error) {
-	p := &xlsxPackage{name: name, files: make(map[string]*zip.File, len(zr.File))}
+	p := &xlsxPackage{name: name, zr: zr, files: make(map[string]*zip.File, len(zr.File))}
 	var total uint64
 	for _, f := range zr.File {
 		total += f.UncompressedSize64
@@ -234,6 +259,7 @@ func openPackage(zr *zip.Reader, name string, limit int64) (*xlsxPackage, error)
 			Hint:    "open it in Excel or LibreOffice and save it as Excel Workbook (.xlsx)",
 		}
 	}
+	p.wbPath = wbPath
 	rels, err := p.rels(path.Join(path.Dir(wbPath), "_rels", path.Base(wbPath)+".rels"))
 	if err != nil {
 		return nil, damaged(name, err)
@@ -243,6 +269,7 @@ func openPackage(zr *zip.Reader, name string, limit int64) (*xlsxPackage, error)
 		for _, r := range rels {
 			if r.ID == s.ID {
 				info.path = resolvePart(path.Dir(wbPath), r.Target)
+				info.target = r.Target
 				info.chart = strings.HasSuffix(r.Type, "/chartsheet")
 			}
 		}
