@@ -275,11 +275,13 @@ func (p *Plan) checkRow(i int) (checkedItem, *message.Message, []Problem) {
 }
 
 // fieldsOf maps the row's cells to their template identifiers.
+// Row.Values has one value per Table.Columns entry, not per sheet column: empty columns of
+// the sheet are left out, so a column's Index (its place in the sheet) must not be used here.
 func fieldsOf(table *contacts.Table, row contacts.Row) map[string]string {
 	fields := make(map[string]string, len(table.Columns))
-	for _, c := range table.Columns {
-		if c.Index < len(row.Values) {
-			fields[c.Name] = row.Values[c.Index]
+	for i, c := range table.Columns {
+		if i < len(row.Values) {
+			fields[c.Name] = row.Values[i]
 		} else {
 			fields[c.Name] = ""
 		}
