@@ -71,7 +71,7 @@ func writeXLSX(w io.Writer, sheet string, header []string, rows [][]string, hl *
 				return fmt.Errorf("write workbook: cell %s%d holds %d characters, more than the %d a cell can hold", columnLetter(i), row, n, excelize.TotalCellChars)
 			}
 			widths[i] = max(widths[i], displayWidth(v))
-			cells[i] = v
+			cells[i] = escapeLookalike(v)
 		}
 		if len(values) == 0 {
 			return nil
@@ -150,4 +150,33 @@ func utf16Len(s string) int {
 		}
 	}
 	return n
+}
+
+// escapeLookalike protects text that looks like the workbook format's own escape for a
+// character, _xHHHH_ ("_x0041_" reads as "A"), by escaping its underscore as _x005F_.
+// excelize v2.11.1 computes that escape but writes the text unescaped, so without this a
+// cell holding "_x0041_" would read back as "A".
+func escapeLookalike(s string) string {
+	if !strings.Contains(s, "_x") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' && i+6 < len(s) && s[i+1] == 'x' && s[i+6] == '_' && isHex(s[i+2:i+6]) {
+			b.WriteString("_x005F_")
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

@@ -33,7 +33,7 @@
 // Every field is always present.
 //
 //	[
-//	{"row":3,"in_workbook":true,"key":"ana@justice.example","to":["ana@justice.example"],"cc":[],"status":"failed","failure":"permanent","code":550,"enhanced_code":"5.1.1","reply":"550 5.1.1 <ana@justice.example>: user unknown","error":"","message_id":"4c1e9d20@mla-initiative.example","attempts":1,"last_attempt":"2024-01-10T09:30:01.004Z","tests":0,"action":"correct the address, then herald send --only-failed"},
+//	{"row":3,"in_workbook":true,"key":"ana@justice.example","to":["ana@justice.example"],"cc":[],"status":"failed","failure":"permanent","code":550,"enhanced_code":"5.1.1","reply":"550 5.1.1 <ana@justice.example>: user unknown","error":"","message_id":"4c1e9d20@mla-initiative.example","attempts":1,"last_attempt":"2024-01-10T09:30:01.004Z","tests":0,"action":"correct the address, then herald send"},
 //	{"row":4,"in_workbook":true,"key":"jl@justice.example","to":["jl@justice.example"],"cc":["protocol@justice.example"],"status":"pending","failure":"","code":0,"enhanced_code":"","reply":"","error":"","message_id":"","attempts":0,"last_attempt":null,"tests":0,"action":"herald send"}
 //	]
 //

@@ -113,6 +113,14 @@ func (r *Report) Export(path string) error {
 	default:
 		return fmt.Errorf("export to %s: unknown kind of file %q; name it .xlsx or .csv", path, filepath.Ext(path))
 	}
+	// Writing the report over the workbook (or the log) would destroy what it reports on.
+	if st, err := os.Stat(path); err == nil {
+		for _, own := range []string{r.plan.Table.File, r.LogPath} {
+			if ost, err := os.Stat(own); err == nil && os.SameFile(st, ost) {
+				return fmt.Errorf("export to %s: that is the file the report is made from; choose another name, such as %s", path, strings.TrimSuffix(path, filepath.Ext(path))+"-status"+filepath.Ext(path))
+			}
+		}
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".herald-export-*")
 	if err != nil {
 		return fmt.Errorf("export to %s: %w", path, err)

@@ -42,6 +42,11 @@ func toJSON(rc Recipient) jsonRecipient {
 		Reply: rc.Reply, Error: rc.Error, MessageID: rc.MessageID,
 		Attempts: rc.Attempts, Tests: rc.Tests, Action: rc.Action,
 	}
+	if rc.Code == 0 && rc.Error != "" {
+		// No reply came (the connection dropped); what the mail layer kept is the
+		// error's wording, which is in error, not words of the server.
+		j.Reply = ""
+	}
 	if !rc.LastAttempt.IsZero() {
 		s := rc.LastAttempt.UTC().Format(jsonTime)
 		j.LastAttempt = &s

@@ -108,7 +108,10 @@ type Report struct {
 
 // AllDelivered reports whether every recipient of the workbook has the message: the
 // question "are we done?", answered by exit code 0.
-func (r *Report) AllDelivered() bool { return r.Counts.Delivered == r.Counts.Total() }
+func (r *Report) AllDelivered() bool {
+	// No recipient at all is more likely the wrong sheet than a finished mailing.
+	return r.Counts.Total() > 0 && r.Counts.Delivered == r.Counts.Total()
+}
 
 // NotDelivered returns the workbook's recipients that are not delivered, in sheet order.
 func (r *Report) NotDelivered() []Recipient {
@@ -271,7 +274,8 @@ func action(rc Recipient) string {
 		case rc.Failure == deliverylog.FailureTemporary:
 			return "herald send --only-failed"
 		case strings.HasPrefix(rc.Enhanced, "5.1."):
-			return "correct the address, then herald send --only-failed"
+			// A corrected To address is a new recipient, which a plain send sends.
+			return "correct the address, then herald send"
 		default:
 			return "remove the cause the server gives, then herald send --only-failed"
 		}

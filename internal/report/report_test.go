@@ -34,7 +34,7 @@ func TestEveryOutcome(t *testing.T) {
 		action   string // a part of Action; "" requires none
 	}{
 		{2, "ok1@a.test", Delivered, "", 250, 1, ""},
-		{3, "perm@b.test", Failed, deliverylog.FailurePermanent, 550, 1, "correct the address, then herald send --only-failed"},
+		{3, "perm@b.test", Failed, deliverylog.FailurePermanent, 550, 1, "correct the address, then herald send"},
 		{4, "temp@c.test", Failed, deliverylog.FailureTemporary, 451, 3, "herald send --only-failed"},
 		{5, "bad@@d.test", Skipped, "", 0, 0, "fix line 5, column A (Email), then herald send"},
 		{6, "hang@e.test", Unknown, "", 0, 1, "herald send --resend-unknown"},

@@ -57,16 +57,16 @@ func (r *Report) WriteSummary(w io.Writer, opt TextOptions) error {
 
 func (r *Report) summary(w *bufio.Writer, opt TextOptions) {
 	c := r.Counts
-	fmt.Fprintf(w, "Campaign %s: %d recipients in %s\n", r.Campaign, c.Total(), r.Source)
+	fmt.Fprintf(w, "Campaign %s: %d recipients in %s\n", printable(r.Campaign), c.Total(), printable(r.Source))
 	if r.NoLog {
-		fmt.Fprintf(w, "No delivery log at %s yet: nothing has been sent in this campaign, so everyone is pending.\n", r.LogPath)
+		fmt.Fprintf(w, "No delivery log at %s yet: nothing has been sent in this campaign, so everyone is pending.\n", printable(r.LogPath))
 		if len(r.OtherCampaigns) > 0 {
-			fmt.Fprintf(w, "Logs of other campaigns in that folder: %s (choose one with --campaign).\n", strings.Join(r.OtherCampaigns, ", "))
+			fmt.Fprintf(w, "Logs of other campaigns in that folder: %s (choose one with --campaign).\n", printable(strings.Join(r.OtherCampaigns, ", ")))
 		}
 	} else {
-		fmt.Fprintf(w, "Delivery log: %s\n", r.LogPath)
+		fmt.Fprintf(w, "Delivery log: %s\n", printable(r.LogPath))
 		if c.Total() > 0 && c.Pending == c.Total()-c.Skipped && len(r.Gone) == 0 && len(r.OtherCampaigns) > 0 {
-			fmt.Fprintf(w, "The log has no record of campaign %s; it holds: %s (choose one with --campaign).\n", r.Campaign, strings.Join(r.OtherCampaigns, ", "))
+			fmt.Fprintf(w, "The log has no record of campaign %s; it holds: %s (choose one with --campaign).\n", printable(r.Campaign), printable(strings.Join(r.OtherCampaigns, ", ")))
 		}
 	}
 	w.WriteByte('\n')
@@ -172,15 +172,22 @@ func paint(s, state string, color bool) string {
 // printable keeps a server's reply or a cell from moving the cursor or recolouring the
 // terminal: control characters, escape included, become spaces.
 func printable(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+	if strings.IndexFunc(s, unsafeOnTerminal) < 0 {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if unsafeOnTerminal(r) {
 			return ' '
 		}
 		return r
 	}, s)
+}
+
+// unsafeOnTerminal is a control character, or a bidirectional override or isolate
+// (U+202A–U+202E, U+2066–U+2069), which can make a line read as something else. Joiners
+// (U+200C, U+200D) stay: Persian and other scripts need them.
+func unsafeOnTerminal(r rune) bool {
+	return unicode.IsControl(r) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // displayWidth counts the columns s takes in a terminal: East Asian wide characters take two.
