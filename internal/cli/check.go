@@ -32,7 +32,7 @@ Example:
 			if plan.Table.Sheet != "" {
 				fmt.Fprintf(s.Out, ", sheet %s", plan.Table.Sheet)
 			}
-			fmt.Fprintf(s.Out, " (%d rows)\n", len(plan.Table.Rows))
+			fmt.Fprintf(s.Out, " (%s)\n", plural(len(plan.Table.Rows), "row"))
 			kind := "folder"
 			if plan.BuiltinTemplate {
 				kind = "built-in"

@@ -296,7 +296,7 @@ func confirm(ctx context.Context, s Streams, sp *run.SendPlan, yes bool) (bool, 
 	if sp.Test {
 		fmt.Fprintf(w, "TEST:       every message goes to %s, marked [TEST]; nothing counts as delivered\n", sp.TestTo)
 	}
-	fmt.Fprintf(w, "To send:    %d messages", len(sp.Selected))
+	fmt.Fprintf(w, "To send:    %s", plural(len(sp.Selected), "message"))
 	if sp.Rate == rate.Inf {
 		fmt.Fprintf(w, ", no rate limit")
 	} else {

@@ -15,6 +15,12 @@ import (
 // ErrLocked is returned by [Open] when another run has the log open.
 var ErrLocked = errors.New("delivery log is in use by another herald run")
 
+// lockedError says which log is locked, and by whom, without repeating ErrLocked's words.
+type lockedError string
+
+func (e lockedError) Error() string        { return string(e) }
+func (e lockedError) Is(target error) bool { return target == ErrLocked }
+
 // Log is an open delivery log. Its methods may be called from several goroutines.
 type Log struct {
 	path string
@@ -87,7 +93,7 @@ func (l *Log) init(created bool) error {
 		if pid := lockHolder(l.f); pid > 0 {
 			who = fmt.Sprintf("another herald run (process %d)", pid)
 		}
-		return withHint(fmt.Errorf("delivery log %s is in use by %s: %w", l.path, who, ErrLocked),
+		return withHint(lockedError(fmt.Sprintf("delivery log %s is in use by %s", l.path, who)),
 			"wait for that run to finish, or stop it, before starting another on the same campaign")
 	}
 	if created {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"math/rand/v2"
 	"path/filepath"
 	"regexp"
@@ -708,6 +709,12 @@ func (e *engine) dial(ctx context.Context, extra bool) (*mail.Sender, string) {
 		var de *mail.DialError
 		if !errors.As(err, &de) || de.Status != mail.TempFailure {
 			return nil, err.Error()
+		}
+		// A server name that does not exist will not exist in a minute either: a typo in
+		// --smtp-host must not cost a quarter of an hour of retries.
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+			return nil, err.Error() + "; check --smtp-host"
 		}
 		e.mu.Lock()
 		others := e.conns
