@@ -423,7 +423,8 @@ func sendSummary(s Streams, res *run.SendResult) error {
 		if sp.OverDaily > 0 {
 			fmt.Fprintf(w, "%d more wait for the daily cap: run the same herald send again tomorrow.\n", sp.OverDaily)
 		}
-		if sp.Limited > 0 {
+		// A test run picks rows whatever their state, so "more to send" would be untrue.
+		if sp.Limited > 0 && !sp.Test {
 			fmt.Fprintf(w, "%d more beyond --limit: run herald send again to send them.\n", sp.Limited)
 		}
 		if sp.NeverSent > 0 {

@@ -411,6 +411,11 @@ func TestSendTestTo(t *testing.T) {
 	if r.code != ExitOK || !strings.Contains(r.out, "Test messages delivered to \"Tester\" <tester@ministry.test>: 2.") {
 		t.Errorf("test run: exit %d, stdout:\n%s", r.code, r.out)
 	}
+	// A limited test run says nothing of rows "left to send": a test run picks any row.
+	e2 := newSendEnv(t, "Email,Name\nr1@n1.test,One\nr2@n2.test,Two\n", mailtest.Options{})
+	if r := e2.send(t, "--test-to", "tester@ministry.test", "--limit", "1"); r.code != ExitOK || strings.Contains(r.out, "beyond --limit") {
+		t.Errorf("test run with --limit 1: exit %d, stdout:\n%s", r.code, r.out)
+	}
 	for _, m := range e.srv.Messages() {
 		if !slices.Equal(m.To, []string{"tester@ministry.test"}) {
 			t.Errorf("test message went to %q, want only the tester", m.To)
