@@ -24,8 +24,7 @@ import (
 func TestCrash(t *testing.T) {
 	srv := mailtest.Start(t, mailtest.Options{})
 	dir := t.TempDir()
-	args := []string{"send", "--smtp-host", srv.Host, "--smtp-port", strconv.Itoa(srv.Port),
-		"--smtp-tls", "none", "--rate", "0", "--yes"}
+	args := plainSend(srv, "--rate", "0")
 	hold := mailtest.Step{Delay: 50 * time.Millisecond}
 	// A step the test acts on: the server holds the command long enough for the kill to
 	// land before it answers, however loaded the machine.
@@ -149,6 +148,13 @@ func TestCrash(t *testing.T) {
 	}
 }
 
+// plainSend is the command line of herald send to srv, without TLS and confirmed in
+// advance, then extra. It has no room to spare, so that each append to it makes a copy.
+func plainSend(srv *mailtest.Server, extra ...string) []string {
+	return slices.Clip(append([]string{"send", "--smtp-host", srv.Host, "--smtp-port", strconv.Itoa(srv.Port),
+		"--smtp-tls", "none", "--yes"}, extra...))
+}
+
 // killAfter starts a plain send, waits for the moment, kills herald with SIGKILL and checks
 // that it was still running then.
 func killAfter(t *testing.T, dir string, args []string, moment string, wait func(*exec.Cmd)) {
@@ -201,8 +207,7 @@ func waitFor(t *testing.T, arrived chan struct{}) func(*exec.Cmd) {
 func TestCrashRateLimited(t *testing.T) {
 	srv := mailtest.Start(t, mailtest.Options{})
 	dir := t.TempDir()
-	args := []string{"send", "--smtp-host", srv.Host, "--smtp-port", strconv.Itoa(srv.Port),
-		"--smtp-tls", "none", "--yes"}
+	args := plainSend(srv)
 	held := make(chan struct{})
 	srv.OnData(mailtest.Step{Delay: 20 * time.Millisecond}, mailtest.Step{Delay: 3 * time.Second, Arrived: held})
 	killAfter(t, dir, append(args, "--rate", "5/s"), "holding the 2nd message", waitFor(t, held))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 
@@ -15,7 +14,7 @@ import (
 func TestSendSummaryAndExit(t *testing.T) {
 	srv := mailtest.Start(t, mailtest.Options{})
 	dir := t.TempDir()
-	args := []string{"send", "--smtp-host", srv.Host, "--smtp-port", strconv.Itoa(srv.Port), "--smtp-tls", "none", "--rate", "0", "--yes"}
+	args := plainSend(srv, "--rate", "0")
 
 	// The server keeps the first message and hangs up instead of answering: unknown.
 	srv.OnData(mailtest.Step{NoReply: true, HangUp: true})

@@ -260,33 +260,44 @@ func credentials(c *cli.Context, s Streams, cfg *mail.Config) error {
 		return fmt.Errorf("read password: %w", err)
 	}
 	fmt.Fprintf(s.Err, "Password for %s at %s: ", cfg.Username, cfg.Host)
-	type answer struct {
-		pw  []byte
-		err error
-	}
-	got := make(chan answer, 1)
-	go func() {
-		pw, err := term.ReadPassword(fd)
-		got <- answer{pw, err}
-	}()
-	select {
-	case a := <-got:
-		fmt.Fprintln(s.Err)
-		if a.err != nil {
-			return fmt.Errorf("read password: %w", a.err)
-		}
-		cfg.Password = string(a.pw)
-		return nil
-	case <-c.Context.Done():
+	pw, err := readOrInterrupt(c.Context, func() ([]byte, error) { return term.ReadPassword(fd) })
+	fmt.Fprintln(s.Err)
+	if errors.Is(err, errInterruptedAtPrompt) {
 		_ = term.Restore(fd, saved)
-		fmt.Fprintln(s.Err)
-		return errInterruptedAtPrompt
+		return err
 	}
+	if err != nil {
+		return fmt.Errorf("read password: %w", err)
+	}
+	cfg.Password = string(pw)
+	return nil
 }
 
 // errInterruptedAtPrompt is Ctrl-C while herald waits for an answer, before anything is
 // recorded or sent.
 var errInterruptedAtPrompt = errors.New("interrupted at the prompt: nothing was sent")
+
+// readOrInterrupt waits for read beside ctx, and returns errInterruptedAtPrompt when ctx
+// ends first. A read from the terminal cannot be interrupted, and main catches only the
+// first Ctrl-C: without this, that Ctrl-C would be lost and herald would go on waiting.
+func readOrInterrupt[T any](ctx context.Context, read func() (T, error)) (T, error) {
+	type answer struct {
+		v   T
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		v, err := read()
+		got <- answer{v, err}
+	}()
+	select {
+	case a := <-got:
+		return a.v, a.err
+	case <-ctx.Done():
+		var zero T
+		return zero, errInterruptedAtPrompt
+	}
+}
 
 func confirm(ctx context.Context, s Streams, sp *run.SendPlan, yes bool) (bool, error) {
 	w := s.Err
@@ -328,27 +339,15 @@ func confirm(ctx context.Context, s Streams, sp *run.SendPlan, yes bool) (bool, 
 		return false, usageError{withHint(fmt.Errorf("not sending without confirmation: standard input is not a terminal"), "add --yes to send without being asked")}
 	}
 	fmt.Fprint(w, "Send now? Type yes to send: ")
-	// The read cannot be interrupted, and main catches only the first Ctrl-C: wait for it
-	// beside the answer, or that Ctrl-C would be lost and herald would go on waiting.
-	type reply struct {
-		text string
-		err  error
-	}
-	got := make(chan reply, 1)
-	go func() {
-		text, err := bufio.NewReader(s.In).ReadString('\n')
-		got <- reply{text, err}
-	}()
-	select {
-	case r := <-got:
-		if r.err != nil && r.err != io.EOF {
-			return false, fmt.Errorf("read the answer to the confirmation: %w", r.err)
-		}
-		return strings.EqualFold(strings.TrimSpace(r.text), "yes"), nil
-	case <-ctx.Done():
+	answer, err := readOrInterrupt(ctx, func() (string, error) { return bufio.NewReader(s.In).ReadString('\n') })
+	switch {
+	case errors.Is(err, errInterruptedAtPrompt):
 		fmt.Fprintln(w)
-		return false, errInterruptedAtPrompt
+		return false, err
+	case err != nil && err != io.EOF:
+		return false, fmt.Errorf("read the answer to the confirmation: %w", err)
 	}
+	return strings.EqualFold(strings.TrimSpace(answer), "yes"), nil
 }
 
 func describeRate(r rate.Limit) string {

@@ -38,7 +38,7 @@ func (hl *Highlight) apply(f *excelize.File, sheet string, rows [][]string) erro
 	for _, value := range slices.Sorted(maps.Keys(hl.Colors)) {
 		color := hl.Colors[value]
 		id, err := f.NewStyle(&excelize.Style{
-			NumFmt: 49, // text, as in WriteXLSX
+			NumFmt: textFormat,
 			Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{color}},
 		})
 		if err != nil {

@@ -28,11 +28,7 @@ func TestWriteXLSXHighlighted(t *testing.T) {
 	if err := WriteXLSXHighlighted(&buf, "Report", header, rows, Highlight{Column: 2, Colors: statusColors}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := excelize.OpenReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := readBack(t, &buf)
 	const sheet = "Report"
 	for i, row := range rows {
 		for j, want := range row {
@@ -51,14 +47,7 @@ func TestWriteXLSXHighlighted(t *testing.T) {
 	}
 	fill := func(cell string) string {
 		t.Helper()
-		id, err := f.GetCellStyle(sheet, cell)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := f.GetStyle(id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := styleOf(t, f, sheet, cell)
 		if s.NumFmt != 49 {
 			t.Errorf("%s: got number format %d, want text (49)", cell, s.NumFmt)
 		}

@@ -41,17 +41,11 @@ const (
 	styleOther                    // any other format: left to excelize
 )
 
-// fastSheet is what the fast path read from one worksheet.
-type fastSheet struct {
-	b    *builder
-	scan sheetScan
-}
-
 // readFast reads the target sheet without excelize, or returns an error wrapping
 // errUnusual when the workbook has anything it does not handle exactly as excelize does.
-func (p *xlsxPackage) readFast(target sheetInfo, file string) (*fastSheet, error) {
+func (p *xlsxPackage) readFast(target sheetInfo, file string) (*builder, sheetScan, error) {
 	if p.wbPath != "xl/workbook.xml" || strings.Contains(target.target, "..") || strings.Contains(target.target, `\`) {
-		return nil, unusual("workbook or sheet at an unusual place")
+		return nil, sheetScan{}, unusual("workbook or sheet at an unusual place")
 	}
 	// excelize finds parts by their exact names, the last of a duplicated name winning,
 	// except the shared strings, whatever their case.
@@ -60,48 +54,48 @@ func (p *xlsxPackage) readFast(target sheetInfo, file string) (*fastSheet, error
 	for _, f := range p.zr.File {
 		n := strings.ReplaceAll(f.Name, `\`, "/")
 		if folded[strings.ToLower(n)] {
-			return nil, unusual("two parts with one name")
+			return nil, sheetScan{}, unusual("two parts with one name")
 		}
 		folded[strings.ToLower(n)] = true
 		byName[strings.ToLower(n)] = f
 	}
 	sheetFile, ok := byName[strings.ToLower(target.path)]
 	if !ok || strings.ReplaceAll(sheetFile.Name, `\`, "/") != target.path {
-		return nil, unusual("no part named as the sheet's relationship says")
+		return nil, sheetScan{}, unusual("no part named as the sheet's relationship says")
 	}
 	var sst []string
 	if f, ok := byName["xl/sharedstrings.xml"]; ok {
 		data, err := readPart(f)
 		if err != nil {
-			return nil, err
+			return nil, sheetScan{}, err
 		}
 		if sst, err = parseSharedStrings(data); err != nil {
-			return nil, err
+			return nil, sheetScan{}, err
 		}
 	}
 	var kinds []styleKind
 	if f, ok := byName["xl/styles.xml"]; ok {
 		if strings.ReplaceAll(f.Name, `\`, "/") != "xl/styles.xml" {
-			return nil, unusual("styles part named unusually")
+			return nil, sheetScan{}, unusual("styles part named unusually")
 		}
 		data, err := readPart(f)
 		if err != nil {
-			return nil, err
+			return nil, sheetScan{}, err
 		}
 		if kinds, err = parseStyles(data); err != nil {
-			return nil, err
+			return nil, sheetScan{}, err
 		}
 	}
 	data, err := readPart(sheetFile)
 	if err != nil {
-		return nil, err
+		return nil, sheetScan{}, err
 	}
 	sr := sheetReader{sst: sst, kinds: kinds, b: newBuilder(file, target.name)}
 	if err := sr.read(data); err != nil {
-		return nil, err
+		return nil, sheetScan{}, err
 	}
 	slices.Sort(sr.scan.hidden)
-	return &fastSheet{b: sr.b, scan: sr.scan}, nil
+	return sr.b, sr.scan, nil
 }
 
 // readPart unpacks a part the fast path reads in one piece.

@@ -34,7 +34,7 @@ func readBoth(t testing.TB, data []byte, sheet string) (fast, slow *builder, fas
 	if err != nil {
 		return nil, nil, sheetScan{}, sheetScan{}, err
 	}
-	fs, err := pkg.readFast(target, "test.xlsx")
+	fast, fastScan, err = pkg.readFast(target, "test.xlsx")
 	if err != nil {
 		if !errors.Is(err, errUnusual) {
 			t.Fatalf("fast path: got error %v, want one wrapping errUnusual", err)
@@ -42,7 +42,7 @@ func readBoth(t testing.TB, data []byte, sheet string) (fast, slow *builder, fas
 		t.Logf("the fast path declined: %v", err)
 		return nil, slow, sheetScan{}, slowScan, nil
 	}
-	return fs.b, slow, fs.scan, slowScan, nil
+	return fast, slow, fastScan, slowScan, nil
 }
 
 // compareReads fails the test when the fast path read the sheet differently from

@@ -17,6 +17,9 @@ const (
 	maxColumnWidth = 60
 )
 
+// textFormat is Excel's built-in number format "@": a cell edited later stays text.
+const textFormat = 49
+
 // WriteXLSX writes a workbook of one sheet named sheet ("" gives "Sheet1"): a bold header
 // row, frozen and with filter buttons, then rows, in columns as wide as their content up to
 // a limit. Every value is written as text, never as a number, date or formula, so that
@@ -45,7 +48,6 @@ func writeXLSX(w io.Writer, sheet string, header []string, rows [][]string, hl *
 	if err := f.SetDocProps(&excelize.DocProperties{Creator: "herald"}); err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
-	const textFormat = 49 // "@"
 	text, err := f.NewStyle(&excelize.Style{NumFmt: textFormat})
 	if err != nil {
 		return fmt.Errorf("write workbook: %w", err)
@@ -162,21 +164,11 @@ func escapeLookalike(s string) string {
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] == '_' && i+6 < len(s) && s[i+1] == 'x' && s[i+6] == '_' && isHex(s[i+2:i+6]) {
+		if s[i] == '_' && i+6 < len(s) && s[i+1] == 'x' && s[i+6] == '_' && isHex4(s[i+2:i+6]) {
 			b.WriteString("_x005F_")
 			continue
 		}
 		b.WriteByte(s[i])
 	}
 	return b.String()
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }

@@ -58,11 +58,7 @@ func TestWriteXLSXLayout(t *testing.T) {
 	if err := WriteXLSX(&buf, "", []string{"Name", "Note", "姓名姓名姓名姓名"}, [][]string{{"0012", long, "王"}}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := excelize.OpenReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := readBack(t, &buf)
 	const sheet = "Sheet1"
 	if got := f.GetSheetList(); !slices.Equal(got, []string{sheet}) {
 		t.Fatalf("got sheets %q, want [Sheet1]", got)
@@ -76,18 +72,7 @@ func TestWriteXLSXLayout(t *testing.T) {
 			t.Errorf("%s: got formula %q, want none", cell, formula)
 		}
 	}
-	style := func(cell string) *excelize.Style {
-		t.Helper()
-		id, err := f.GetCellStyle(sheet, cell)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := f.GetStyle(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	style := func(cell string) *excelize.Style { return styleOf(t, f, sheet, cell) }
 	if s := style("B1"); s.Font == nil || !s.Font.Bold || s.NumFmt != 49 {
 		t.Errorf("header: got font %+v, number format %d; want bold text", s.Font, s.NumFmt)
 	}
@@ -110,6 +95,31 @@ func TestWriteXLSXLayout(t *testing.T) {
 			t.Errorf("column %s: got width %v, %v; want %v", col, got, err, want)
 		}
 	}
+}
+
+// readBack opens with excelize the workbook a test wrote into buf.
+func readBack(t *testing.T, buf *bytes.Buffer) *excelize.File {
+	t.Helper()
+	f, err := excelize.OpenReader(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// styleOf is the style of a cell of a workbook read back.
+func styleOf(t *testing.T, f *excelize.File, sheet, cell string) *excelize.Style {
+	t.Helper()
+	id, err := f.GetCellStyle(sheet, cell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.GetStyle(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func TestWriteXLSXDeterministic(t *testing.T) {

@@ -53,12 +53,9 @@ func readXLSX(data []byte, name, sheet string, limit int64) (*Table, error) {
 
 // readSheet reads the rows of a worksheet, by the fast path when it can, else by excelize.
 func readSheet(data []byte, pkg *xlsxPackage, target sheetInfo, name string, limit int64) (*builder, sheetScan, error) {
-	fs, err := pkg.readFast(target, name)
-	if err == nil {
-		return fs.b, fs.scan, nil
-	}
+	b, scan, err := pkg.readFast(target, name)
 	if !errors.Is(err, errUnusual) {
-		return nil, sheetScan{}, err
+		return b, scan, err
 	}
 	return readSheetExcelize(data, pkg, target, name, limit)
 }

@@ -34,10 +34,7 @@ func WriteEML(w io.Writer, m *message.Message) (int64, error) {
 	}
 	*bp = b
 	n, err := w.Write(b)
-	if err != nil {
-		return int64(n), err
-	}
-	return int64(n), nil
+	return int64(n), err
 }
 
 var emlBufs = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
@@ -329,17 +326,6 @@ func (c *fileCache) appendTo(dst, data []byte) []byte {
 	c.files[key] = &cachedFile{data: bytes.Clone(data), encoded: encoded}
 	c.size += len(data) + len(encoded)
 	return append(dst, encoded...)
-}
-
-// appendQP encodes s as mime/quotedprintable.Writer does (not in binary mode) when s is
-// written to it in one call and the writer is then closed: lines of at most 76
-// characters with soft breaks, CR, LF and CRLF turned into CRLF, and a space or tab
-// before a line break or at the end encoded.
-func appendQP(dst []byte, s string) []byte {
-	q := qpEncoder{dst: dst}
-	q.write(s)
-	q.checkLastByte()
-	return q.dst
 }
 
 type qpEncoder struct {

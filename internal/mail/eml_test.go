@@ -183,6 +183,17 @@ func FuzzQuotedPrintable(f *testing.F) {
 	})
 }
 
+// appendQP encodes s as mime/quotedprintable.Writer does (not in binary mode) when s is
+// written to it in one call and the writer is then closed: lines of at most 76
+// characters with soft breaks, CR, LF and CRLF turned into CRLF, and a space or tab
+// before a line break or at the end encoded.
+func appendQP(dst []byte, s string) []byte {
+	q := qpEncoder{dst: dst}
+	q.write(s)
+	q.checkLastByte()
+	return q.dst
+}
+
 func BenchmarkAppendEML(b *testing.B) {
 	m := fullMessageInternal()
 	m.Text = strings.Repeat("The co-hosting States — Argentina, Belgium, Mongolia — have the honour to invite Your Excellency.\n\n", 25)

@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -99,11 +98,7 @@ func TestXLSXCellTypes(t *testing.T) {
 			}
 		}
 	}
-	tmp := filepath.Join(t.TempDir(), "r.xlsx")
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tb, err := contacts.Read(tmp, contacts.Options{})
+	tb, err := contacts.ReadFrom(bytes.NewReader(buf.Bytes()), "r.xlsx", contacts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

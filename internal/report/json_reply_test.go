@@ -29,9 +29,17 @@ func TestJSONReplyWithoutServerReply(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &list); err != nil {
 		t.Fatal(err)
 	}
+	hungUp := 0
 	for _, o := range list {
+		if o.Status == Unknown && o.Code == 0 && o.Error != "" {
+			hungUp++
+		}
 		if o.Code == 0 && o.Reply != "" {
 			t.Errorf("row %d (%s): got code 0 with reply %q (error %q); want reply \"\" when the server gave none", o.Row, o.Status, o.Reply, o.Error)
 		}
+	}
+	// Without a recipient the server hung up on, the loop above checks nothing.
+	if hungUp != 1 {
+		t.Errorf("got %d unknown recipients with code 0 and an error in %s; want the one the server hung up on", hungUp, buf.String())
 	}
 }

@@ -223,7 +223,7 @@ func Build(plan *run.Plan, records []deliverylog.Record, logPath string) *Report
 		}
 		return strings.Compare(a.Key, b.Key)
 	})
-	r.dupOf = duplicates(plan)
+	r.dupOf = plan.DuplicateOf
 	for row, first := range r.dupOf {
 		if i, ok := r.byRow[first]; ok {
 			r.byRow[row] = i
@@ -319,28 +319,6 @@ func firstErrors(plan *run.Plan) map[int]run.Problem {
 		}
 		if _, ok := out[p.Row]; !ok {
 			out[p.Row] = p
-		}
-	}
-	return out
-}
-
-// duplicates maps each row that repeats an earlier row's recipient to that row. Prepare
-// says so only in a warning, which is parsed here; a change in its wording leaves such a
-// row without status in the export, and breaks a test.
-func duplicates(plan *run.Plan) map[int]int {
-	out := map[int]int{}
-	for _, p := range plan.Problems {
-		if p.Row == 0 || !p.Warning {
-			continue
-		}
-		if rest, ok := strings.CutPrefix(p.Message, "same recipient as row "); ok {
-			end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
-			if end < 0 {
-				end = len(rest)
-			}
-			if first, err := strconv.Atoi(rest[:end]); err == nil {
-				out[p.Row] = first
-			}
 		}
 	}
 	return out

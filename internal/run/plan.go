@@ -53,6 +53,8 @@ type Plan struct {
 	// listed; without it the plan refuses to run while there are any).
 	Skipped  []Item
 	Problems []Problem
+	// DuplicateOf maps the row of a repeated recipient to the row it is mailed from.
+	DuplicateOf map[int]int
 
 	addressColumns, headerColumns []namedColumn
 	labelColumns                  []int

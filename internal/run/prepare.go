@@ -94,6 +94,10 @@ func Prepare(in Inputs, visit Visitor) (*Plan, error) {
 				Warning: true,
 				Row:     item.Row,
 			})
+			if p.DuplicateOf == nil {
+				p.DuplicateOf = map[int]int{}
+			}
+			p.DuplicateOf[item.Row] = first
 			continue
 		}
 		firstRowOf[item.Key] = item.Row

@@ -684,7 +684,7 @@ func (e *engine) worker(ctx context.Context, sender *mail.Sender) {
 				return
 			}
 		}
-		if _, redial := e.deliver(j, sender); redial {
+		if e.deliver(j, sender) {
 			e.hangUp(sender)
 			sender = nil
 		}
@@ -745,9 +745,9 @@ func (e *engine) hangUp(s *mail.Sender) {
 	e.mu.Unlock()
 }
 
-// deliver sends one message whose attempt is logged, and logs its outcome. It reports
-// whether the run must stop, and whether the connection is unusable.
-func (e *engine) deliver(j *job, sender *mail.Sender) (stop, redial bool) {
+// deliver sends one message whose attempt is logged, and logs its outcome. A reason to
+// stop the run goes to stopLocked; it reports whether the connection is unusable.
+func (e *engine) deliver(j *job, sender *mail.Sender) (redial bool) {
 	it, msg := j.item, j.msg
 	// The message in flight is finished even after Ctrl-C: abandoning it half-way would
 	// only turn a clean outcome into an unknown one.
@@ -817,7 +817,7 @@ func (e *engine) deliver(j *job, sender *mail.Sender) (stop, redial bool) {
 	e.finishLocked(retry, stopWhy)
 	e.mu.Unlock()
 	e.progress(it, outcome, detail)
-	return stopWhy != "", out.Redial
+	return out.Redial
 }
 
 func (e *engine) progress(it *Item, outcome, detail string) {

@@ -122,9 +122,13 @@ func Start(t testing.TB, opts Options) *Server {
 
 	var tlsConf *tls.Config
 	if opts.StartTLS || opts.ImplicitTLS {
-		cert, certPEM, err := selfSigned()
+		certPEM, keyPEM, err := SelfSigned()
 		if err != nil {
 			t.Fatalf("mailtest: generate certificate: %v", err)
+		}
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			t.Fatalf("mailtest: load certificate: %v", err)
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		s.CertPEM = certPEM
@@ -493,11 +497,12 @@ func (x *xoauth2Server) Next(response []byte) ([]byte, bool, error) {
 	return nil, true, x.check(user, token)
 }
 
-// selfSigned makes a certificate for 127.0.0.1, ::1 and localhost, valid for a day.
-func selfSigned() (tls.Certificate, []byte, error) {
+// SelfSigned makes a certificate and its key, in PEM, for 127.0.0.1, ::1 and localhost,
+// valid for a day: this server's, and one for another test server (mailpit) to load.
+func SelfSigned() (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, nil, err
+		return nil, nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
@@ -513,16 +518,15 @@ func selfSigned() (tls.Certificate, []byte, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return tls.Certificate{}, nil, err
+		return nil, nil, err
 	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
-		return tls.Certificate{}, nil, err
+		return nil, nil, err
 	}
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	return cert, certPEM, err
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	return certPEM, keyPEM, nil
 }
 
 type quietLog struct{}
