@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
 // builder collects rows as they are read and turns them into a Table.
@@ -127,7 +129,7 @@ func (b *builder) width() int {
 func (b *builder) finish(scan sheetScan) (*Table, error) {
 	t := b.t
 	if len(b.rows) == 0 {
-		return nil, Problem{Where: t.where(), Message: "is empty: no cell holds anything", Hint: "check that this is the right file and sheet"}
+		return nil, problem.Problem{Where: t.where(), Message: "is empty: no cell holds anything", Hints: []string{"check that this is the right file and sheet"}}
 	}
 	for _, c := range scan.dates {
 		if i, ok := b.rowIndex(c.row); ok && c.col < len(b.rows[i].values) {
@@ -187,20 +189,20 @@ func (b *builder) headerWarnings() {
 					break
 				}
 			}
-			t.Warnings = append(t.Warnings, Problem{
+			t.Warnings = append(t.Warnings, problem.Problem{
 				Where:   ref,
 				Message: fmt.Sprintf("column %s has no header but holds values (the first in %s%d), which templates cannot use", c.Letter(), c.Letter(), first),
-				Hint:    fmt.Sprintf("give the column a header in %s%d, or delete its values", c.Letter(), t.HeaderRow),
+				Hints:   []string{fmt.Sprintf("give the column a header in %s%d, or delete its values", c.Letter(), t.HeaderRow)},
 			})
 		case c.Name == "":
-			t.Warnings = append(t.Warnings, Problem{
+			t.Warnings = append(t.Warnings, problem.Problem{
 				Where:   ref,
 				Message: fmt.Sprintf("header %q has no letter or digit, so templates cannot use this column", c.Header),
-				Hint:    "give the column a header made of words",
+				Hints:   []string{"give the column a header made of words"},
 			})
 		}
 		if c.Index < len(b.header) && b.header[c.Index] != strings.TrimSpace(b.header[c.Index]) {
-			t.Warnings = append(t.Warnings, Problem{
+			t.Warnings = append(t.Warnings, problem.Problem{
 				Where:   ref,
 				Message: fmt.Sprintf("header %q has spaces before or after it, which are ignored", b.header[c.Index]),
 			})
@@ -216,10 +218,10 @@ func (b *builder) headerWarnings() {
 		}
 		seen[key] = true
 		if cols := t.named(c.Name); len(cols) > 1 {
-			t.Warnings = append(t.Warnings, Problem{
+			t.Warnings = append(t.Warnings, problem.Problem{
 				Where:   t.where(),
 				Message: fmt.Sprintf("the headers %s all give the name %s", t.headerCells(cols), c.Name),
-				Hint:    fmt.Sprintf("templates cannot use {{.%s}} until all but one of these columns is renamed", c.Name),
+				Hints:   []string{fmt.Sprintf("templates cannot use {{.%s}} until all but one of these columns is renamed", c.Name)},
 			})
 		}
 	}
@@ -239,10 +241,10 @@ func (b *builder) headerWarnings() {
 			continue
 		}
 		slices.Sort(others)
-		t.Warnings = append(t.Warnings, Problem{
+		t.Warnings = append(t.Warnings, problem.Problem{
 			Where:   t.where(),
 			Message: fmt.Sprintf("%s is used as the %s column; %s could also be meant", t.headerCells(exact), a.name, t.headerCells(others)),
-			Hint:    "rename the columns that are not meant, if one of them is",
+			Hints:   []string{"rename the columns that are not meant, if one of them is"},
 		})
 	}
 }
@@ -262,10 +264,10 @@ func (b *builder) hiddenWarning() {
 	if len(hidden) > 1 {
 		noun = "rows"
 	}
-	t.Warnings = append(t.Warnings, Problem{
+	t.Warnings = append(t.Warnings, problem.Problem{
 		Where:   t.where(),
 		Message: fmt.Sprintf("%s %s %s hidden in the workbook (perhaps by a filter) but %s read like the others", noun, listNumbers(hidden), isAre(len(hidden)), isAre(len(hidden))),
-		Hint:    "delete the rows that must not be read, or copy the rows that must to a sheet of their own",
+		Hints:   []string{"delete the rows that must not be read, or copy the rows that must to a sheet of their own"},
 	})
 }
 

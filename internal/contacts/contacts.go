@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mla-initiative/herald/internal/problem"
+
 	"github.com/xuri/excelize/v2"
 )
 
@@ -46,7 +48,7 @@ type Table struct {
 	// Rows are the non-empty rows under the header, in sheet order.
 	Rows []Row
 	// Warnings are things the user should check that do not stop the reading.
-	Warnings []Problem
+	Warnings []problem.Problem
 }
 
 // Column is one column of a Table.
@@ -67,31 +69,6 @@ type Row struct {
 	// are read like the others; Table.Warnings lists them.
 	Hidden bool
 }
-
-// Problem is an error or warning about a place in the file. It is an error itself, so
-// that a caller can both print it and, with errors.As, show the hint on its own line.
-type Problem struct {
-	Where   string // "contacts.xlsx", "contacts.xlsx: Authorities!F14 (E-mail)", …
-	Message string
-	Hint    string // what the user can do about it; may be empty
-	err     error  // a sentinel such as ErrNoColumn, for errors.Is
-}
-
-func (p Problem) Error() string {
-	var b strings.Builder
-	if p.Where != "" {
-		b.WriteString(p.Where)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Message)
-	if p.Hint != "" {
-		b.WriteString("; ")
-		b.WriteString(p.Hint)
-	}
-	return b.String()
-}
-
-func (p Problem) Unwrap() error { return p.err }
 
 // ErrNoColumn is matched (with errors.Is) by the error Lookup returns when no column has the
 // name, as opposed to several columns having it.
@@ -136,29 +113,29 @@ func ReadFrom(r io.Reader, name string, opt Options) (*Table, error) {
 	case want == formatCSV && content == formatCSV:
 		t, err := readCSV(br, name, limit)
 		if err == nil && opt.Sheet != "" {
-			t.Warnings = append(t.Warnings, Problem{
+			t.Warnings = append(t.Warnings, problem.Problem{
 				Where:   name,
 				Message: fmt.Sprintf("a CSV file has no sheets, so the sheet %q was not looked for", opt.Sheet),
 			})
 		}
 		return t, err
 	case want == formatXLSX:
-		return nil, Problem{
+		return nil, problem.Problem{
 			Where:   name,
 			Message: "is not an Excel workbook: its content is text, not the zip package an .xlsx file is",
-			Hint:    "if it is a CSV file, rename it to .csv; otherwise open it in Excel and save it as Excel Workbook (.xlsx)",
+			Hints:   []string{"if it is a CSV file, rename it to .csv; otherwise open it in Excel and save it as Excel Workbook (.xlsx)"},
 		}
 	case want == formatCSV:
-		return nil, Problem{
+		return nil, problem.Problem{
 			Where:   name,
 			Message: "is not a CSV file: it is a zip package, such as an Excel workbook",
-			Hint:    "if it is an Excel workbook, rename it to .xlsx",
+			Hints:   []string{"if it is an Excel workbook, rename it to .xlsx"},
 		}
 	default:
-		return nil, Problem{
+		return nil, problem.Problem{
 			Where:   name,
 			Message: fmt.Sprintf("cannot read %s files", ext),
-			Hint:    "open it in Excel or LibreOffice and save it as Excel Workbook (.xlsx) or CSV UTF-8",
+			Hints:   []string{"open it in Excel or LibreOffice and save it as Excel Workbook (.xlsx) or CSV UTF-8"},
 		}
 	}
 }
@@ -205,18 +182,18 @@ func sniff(head []byte) format {
 	}
 }
 
-func oleProblem(name, ext string) Problem {
+func oleProblem(name, ext string) problem.Problem {
 	if ext == ".xls" {
-		return Problem{
+		return problem.Problem{
 			Where:   name,
 			Message: "is an Excel 97-2003 workbook (.xls), which cannot be read",
-			Hint:    "open it in Excel or LibreOffice and save it as Excel Workbook (.xlsx) or CSV UTF-8",
+			Hints:   []string{"open it in Excel or LibreOffice and save it as Excel Workbook (.xlsx) or CSV UTF-8"},
 		}
 	}
-	return Problem{
+	return problem.Problem{
 		Where:   name,
 		Message: "is protected with a password (or is an Excel 97-2003 .xls file), so it cannot be read",
-		Hint:    "in Excel, remove the password (File › Info › Protect Workbook › Encrypt with Password) or save a copy as Excel Workbook (.xlsx) without one",
+		Hints:   []string{"in Excel, remove the password (File › Info › Protect Workbook › Encrypt with Password) or save a copy as Excel Workbook (.xlsx) without one"},
 	}
 }
 
@@ -237,10 +214,10 @@ func readAllLimited(r io.Reader, limit int64) ([]byte, error) {
 
 func sizeProblem(name string, err error, limit int64) error {
 	if errors.Is(err, errTooBig) {
-		return Problem{
+		return problem.Problem{
 			Where:   name,
 			Message: fmt.Sprintf("is larger than %s, the limit for a contacts file", formatSize(limit)),
-			Hint:    "check that it is the right file; a list of contacts is far smaller",
+			Hints:   []string{"check that it is the right file; a list of contacts is far smaller"},
 		}
 	}
 	return fmt.Errorf("read contacts: %s: %w", name, err)
@@ -306,7 +283,7 @@ func (t *Table) where() string {
 // column has the name; when several have it, it names their cells.
 func (t *Table) Lookup(name string) (int, error) {
 	if name == "" {
-		return -1, Problem{Where: t.where(), Message: "no column name given", err: ErrNoColumn}
+		return -1, problem.Problem{Where: t.where(), Message: "no column name given", Err: ErrNoColumn}
 	}
 	if cols := t.named(name); len(cols) > 0 {
 		return t.single(name, cols)
@@ -325,11 +302,11 @@ func (t *Table) Lookup(name string) (int, error) {
 	if ok {
 		hint += "; this column may be headed " + a.headers
 	}
-	return -1, Problem{
+	return -1, problem.Problem{
 		Where:   t.where(),
 		Message: fmt.Sprintf("no column %q", name),
-		Hint:    hint,
-		err:     ErrNoColumn,
+		Hints:   []string{hint},
+		Err:     ErrNoColumn,
 	}
 }
 
@@ -348,10 +325,10 @@ func (t *Table) single(name string, cols []int) (int, error) {
 	if len(cols) == 1 {
 		return cols[0], nil
 	}
-	return -1, Problem{
+	return -1, problem.Problem{
 		Where:   t.where(),
 		Message: fmt.Sprintf("%d columns are called %s: %s", len(cols), name, t.headerCells(cols)),
-		Hint:    "rename or delete all but one of them",
+		Hints:   []string{"rename or delete all but one of them"},
 	}
 }
 

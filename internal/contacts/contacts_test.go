@@ -3,6 +3,8 @@ package contacts
 import (
 	"errors"
 	"testing"
+
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
 func testTable() *Table {
@@ -94,14 +96,14 @@ func TestLookup(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || err.Error() != tt.wantErr {
+			if err == nil || withHints(err) != tt.wantErr {
 				t.Fatalf("got %d, %v\nwant error %q", got, err, tt.wantErr)
 			}
 			if errors.Is(err, ErrNoColumn) != tt.noSuchCol {
 				t.Errorf("errors.Is(err, ErrNoColumn) = %v, want %v", !tt.noSuchCol, tt.noSuchCol)
 			}
-			var p Problem
-			if !errors.As(err, &p) || p.Hint == "" {
+			var p problem.Problem
+			if !errors.As(err, &p) || len(p.Hints) == 0 {
 				t.Errorf("got %#v; want a Problem with a hint", err)
 			}
 		})

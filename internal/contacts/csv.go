@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mla-initiative/herald/internal/problem"
+
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
@@ -42,10 +44,10 @@ func readCSV(r *bufio.Reader, name string, limit int64) (*Table, error) {
 		return nil, csvReadError(name, err, limit)
 	}
 	if bytes.IndexByte(sample, 0) >= 0 {
-		return nil, Problem{
+		return nil, problem.Problem{
 			Where:   name,
 			Message: "is not a CSV text file: it holds NUL bytes (it may be a binary file, or text in UTF-16 without a byte order mark)",
-			Hint:    utf8Hint,
+			Hints:   []string{utf8Hint},
 		}
 	}
 
@@ -74,10 +76,10 @@ func readCSV(r *bufio.Reader, name string, limit int64) (*Table, error) {
 			if !utf8.ValidString(field) {
 				line, _ := cr.FieldPos(i)
 				line += strings.Count(field[:firstInvalid(field)], "\n")
-				return nil, Problem{
+				return nil, problem.Problem{
 					Where:   b.t.cellRef(line, i, ""),
 					Message: "is not UTF-8 text (the file seems to be in an older encoding such as Windows-1252)",
-					Hint:    utf8Hint,
+					Hints:   []string{utf8Hint},
 				}
 			}
 		}
@@ -102,13 +104,13 @@ func csvReadError(name string, err error, limit int64) error {
 				msg += fmt.Sprintf(" (noticed on line %d)", perr.Line)
 			}
 		}
-		return Problem{
+		return problem.Problem{
 			Where:   fmt.Sprintf("%s: line %d", name, line),
 			Message: msg,
-			Hint:    `a field holding quotes must be in quotes itself, with each quote inside doubled: "Jean ""JJ"" Dupont"; saving the file from Excel or LibreOffice does this`,
+			Hints:   []string{`a field holding quotes must be in quotes itself, with each quote inside doubled: "Jean ""JJ"" Dupont"; saving the file from Excel or LibreOffice does this`},
 		}
 	case errors.As(err, &perr):
-		return Problem{Where: fmt.Sprintf("%s: line %d", name, perr.Line), Message: perr.Err.Error()}
+		return problem.Problem{Where: fmt.Sprintf("%s: line %d", name, perr.Line), Message: perr.Err.Error()}
 	}
 	return fmt.Errorf("read contacts: %s: %w", name, err)
 }

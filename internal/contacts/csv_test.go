@@ -210,7 +210,7 @@ func TestReadCSVErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := readBytes(t, []byte(tt.data), "contacts.csv", Options{})
-			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			if err == nil || !strings.HasPrefix(withHints(err), tt.want) {
 				t.Errorf("got error %v\nwant one starting %q", err, tt.want)
 			}
 		})

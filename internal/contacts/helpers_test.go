@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
 // testSheet is one sheet of a workbook built by buildXLSX.
@@ -131,8 +133,17 @@ func readBytes(t testing.TB, data []byte, name string, opt Options) (*Table, err
 func warningsText(tb *Table) string {
 	var b strings.Builder
 	for _, w := range tb.Warnings {
-		b.WriteString(w.Error())
+		b.WriteString(withHints(w))
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// withHints gives an error as the user reads it: its text, then each of its hints.
+func withHints(err error) string {
+	s := err.Error()
+	for _, h := range problem.Hints(err) {
+		s += "; " + h
+	}
+	return s
 }

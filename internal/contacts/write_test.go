@@ -151,7 +151,7 @@ func TestWriteXLSXErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := WriteXLSX(&bytes.Buffer{}, tt.sheet, tt.header, tt.rows)
-			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			if err == nil || !strings.HasPrefix(withHints(err), tt.want) {
 				t.Errorf("got error %v, want one starting %q", err, tt.want)
 			}
 		})

@@ -9,6 +9,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/mla-initiative/herald/internal/problem"
+
 	"github.com/xuri/excelize/v2"
 )
 
@@ -42,10 +44,10 @@ func readXLSX(data []byte, name, sheet string, limit int64) (*Table, error) {
 	t.Warnings = append(t.Warnings, cellWarnings(t, scan)...)
 	if len(others) > 0 {
 		all := append([]string{target.name}, others...)
-		t.Warnings = append(t.Warnings, Problem{
+		t.Warnings = append(t.Warnings, problem.Problem{
 			Where:   name,
 			Message: fmt.Sprintf("the sheet read is %q, the first of %d (%s)", target.name, len(all), strings.Join(all, ", ")),
-			Hint:    "to read another sheet, use --sheet with its name",
+			Hints:   []string{"to read another sheet, use --sheet with its name"},
 		})
 	}
 	return t, nil
@@ -122,26 +124,26 @@ func readSheetExcelize(data []byte, pkg *xlsxPackage, target sheetInfo, name str
 }
 
 func damaged(where string, err error) error {
-	return Problem{
+	return problem.Problem{
 		Where:   where,
 		Message: fmt.Sprintf("cannot be read: the workbook seems damaged (%v)", err),
-		Hint:    "open it in Excel or LibreOffice and save it again as Excel Workbook (.xlsx)",
+		Hints:   []string{"open it in Excel or LibreOffice and save it again as Excel Workbook (.xlsx)"},
 	}
 }
 
 // cellWarnings reports the cells that read differently from what the user sees: formulas
 // whose result was never saved, and formula errors such as #N/A.
-func cellWarnings(t *Table, scan sheetScan) []Problem {
-	var ws []Problem
+func cellWarnings(t *Table, scan sheetScan) []problem.Problem {
+	var ws []problem.Problem
 	if refs := refsInTable(t, scan.uncached); len(refs) > 0 {
 		msg := "holds a formula whose result was not saved in the file, so it reads as empty"
 		if len(refs) > 1 {
 			msg = "hold formulas whose result was not saved in the file, so they read as empty"
 		}
-		ws = append(ws, Problem{
+		ws = append(ws, problem.Problem{
 			Where:   t.where(),
 			Message: listStrings(refs) + " " + msg,
-			Hint:    "open the workbook in Excel or LibreOffice and save it again, which saves the results",
+			Hints:   []string{"open the workbook in Excel or LibreOffice and save it again, which saves the results"},
 		})
 	}
 	if refs := refsInTable(t, scan.errors); len(refs) > 0 {
@@ -149,10 +151,10 @@ func cellWarnings(t *Table, scan sheetScan) []Problem {
 		if len(refs) > 1 {
 			msg = "show formula errors (such as #N/A or #REF!), which are read as they show"
 		}
-		ws = append(ws, Problem{
+		ws = append(ws, problem.Problem{
 			Where:   t.where(),
 			Message: listStrings(refs) + " " + msg,
-			Hint:    "correct the formulas, or replace them by their values",
+			Hints:   []string{"correct the formulas, or replace them by their values"},
 		})
 	}
 	return ws
@@ -217,20 +219,20 @@ func openPackage(zr *zip.Reader, name string, limit int64) (*xlsxPackage, error)
 	for _, f := range zr.File {
 		total += f.UncompressedSize64
 		if f.UncompressedSize64 > uint64(limit) || total > uint64(limit) {
-			return nil, Problem{
+			return nil, problem.Problem{
 				Where:   name,
 				Message: fmt.Sprintf("unpacks to more than %s, the limit for a contacts workbook (it may be a \"zip bomb\" made to exhaust memory)", formatSize(limit)),
-				Hint:    "check that it is the right file; a genuine contacts workbook this large can be saved as CSV UTF-8 instead",
+				Hints:   []string{"check that it is the right file; a genuine contacts workbook this large can be saved as CSV UTF-8 instead"},
 			}
 		}
 		p.files[partKey(f.Name)] = f
 	}
 	if _, ok := p.files["mimetype"]; ok {
 		if _, ok := p.files["content.xml"]; ok {
-			return nil, Problem{
+			return nil, problem.Problem{
 				Where:   name,
 				Message: "is an OpenDocument spreadsheet (.ods), not an Excel workbook",
-				Hint:    "open it in LibreOffice and save it as Excel 2007-365 (.xlsx)",
+				Hints:   []string{"open it in LibreOffice and save it as Excel 2007-365 (.xlsx)"},
 			}
 		}
 	}
@@ -250,10 +252,10 @@ func openPackage(zr *zip.Reader, name string, limit int64) (*xlsxPackage, error)
 		} `xml:"sheets>sheet"`
 	}
 	if err := p.decode(wbPath, &wb); err != nil {
-		return nil, Problem{
+		return nil, problem.Problem{
 			Where:   name,
 			Message: "is not an Excel workbook: the zip package has no readable workbook part",
-			Hint:    "open it in Excel or LibreOffice and save it as Excel Workbook (.xlsx)",
+			Hints:   []string{"open it in Excel or LibreOffice and save it as Excel Workbook (.xlsx)"},
 		}
 	}
 	p.wbPath = wbPath
@@ -291,7 +293,7 @@ func (p *xlsxPackage) choose(sheet string) (sheetInfo, []string, error) {
 				return s, worksheets[1:], nil
 			}
 		}
-		return sheetInfo{}, nil, Problem{Where: p.name, Message: "has no visible worksheet", Hint: "use --sheet with the name of the sheet to read"}
+		return sheetInfo{}, nil, problem.Problem{Where: p.name, Message: "has no visible worksheet", Hints: []string{"use --sheet with the name of the sheet to read"}}
 	}
 	var found []sheetInfo
 	for _, s := range p.sheets {
@@ -304,17 +306,17 @@ func (p *xlsxPackage) choose(sheet string) (sheetInfo, []string, error) {
 		}
 	}
 	if len(found) != 1 {
-		return sheetInfo{}, nil, Problem{
+		return sheetInfo{}, nil, problem.Problem{
 			Where:   p.name,
 			Message: fmt.Sprintf("no sheet named %q (sheets: %s)", sheet, strings.Join(names, ", ")),
-			Hint:    "use --sheet with one of them",
+			Hints:   []string{"use --sheet with one of them"},
 		}
 	}
 	if found[0].chart {
-		return sheetInfo{}, nil, Problem{
+		return sheetInfo{}, nil, problem.Problem{
 			Where:   p.name,
 			Message: fmt.Sprintf("sheet %q is a chart, not a table of contacts", found[0].name),
-			Hint:    "use --sheet with the name of a worksheet",
+			Hints:   []string{"use --sheet with the name of a worksheet"},
 		}
 	}
 	return found[0], nil, nil

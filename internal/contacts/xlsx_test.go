@@ -93,7 +93,7 @@ func tableDump(tb *Table) string {
 		fmt.Fprintf(&b, "%d%s %q\n", r.Number, hidden, r.Values)
 	}
 	for _, w := range tb.Warnings {
-		fmt.Fprintf(&b, "warning: %s\n", w.Error())
+		fmt.Fprintf(&b, "warning: %s\n", withHints(w))
 	}
 	return b.String()
 }
@@ -389,7 +389,7 @@ func TestReadXLSXSheets(t *testing.T) {
 			data := buildXLSX(t, nil, tt.sheets...)
 			tb, err := readBytes(t, data, "contacts.xlsx", Options{Sheet: tt.opt})
 			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
+				if err == nil || withHints(err) != tt.wantErr {
 					t.Fatalf("got error %v, want %q", err, tt.wantErr)
 				}
 				return
@@ -411,7 +411,7 @@ func TestReadXLSXEmpty(t *testing.T) {
 	data := buildXLSX(t, nil, testSheet{name: "Authorities", body: sheetRows(row(1, inline("A1", "  ")), row(3, `<c r="B3" s="4"/>`))})
 	_, err := readBytes(t, data, "contacts.xlsx", Options{})
 	const want = "contacts.xlsx: Authorities: is empty: no cell holds anything; check that this is the right file and sheet"
-	if err == nil || err.Error() != want {
+	if err == nil || withHints(err) != want {
 		t.Errorf("got error %v, want %q", err, want)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/mla-initiative/herald/internal/campaign"
 	"github.com/mla-initiative/herald/internal/contacts"
 	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
 // Columns with a meaning to herald, by their template identifier.
@@ -39,7 +40,7 @@ func Prepare(in Inputs, visit Visitor) (*Plan, error) {
 	}
 	p := &Plan{Campaign: CampaignName(in), Source: source, Table: table, Template: tmpl, BuiltinTemplate: builtin}
 	for _, w := range table.Warnings {
-		p.Problems = append(p.Problems, Problem{Where: w.Where, Message: w.Message, Hint: w.Hint, Warning: true})
+		p.Problems = append(p.Problems, Problem{Where: w.Where, Message: w.Message, Hint: strings.Join(w.Hints, "; "), Warning: true})
 	}
 
 	var columns []string
@@ -299,10 +300,9 @@ func (p *Plan) checkAmbiguous() bool {
 	ok := true
 	for _, f := range p.Template.Fields() {
 		if _, err := p.Table.Lookup(f); err != nil && !errors.Is(err, contacts.ErrNoColumn) {
-			var cp contacts.Problem
 			pr := Problem{Where: sheetWhere(p.Table), Message: fmt.Sprintf("the template uses {{.%s}}, but %s", f, err.Error())}
-			if errors.As(err, &cp) {
-				pr.Where, pr.Message, pr.Hint = cp.Where, fmt.Sprintf("the template uses {{.%s}}, but %s", f, cp.Message), cp.Hint
+			if cp, ok := problem.As(err); ok {
+				pr.Where, pr.Message, pr.Hint = cp.Where, fmt.Sprintf("the template uses {{.%s}}, but %s", f, cp.Message), strings.Join(cp.Hints, "; ")
 			}
 			p.Problems = append(p.Problems, pr)
 			ok = false
