@@ -8,7 +8,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/mla-initiative/herald/internal/campaign"
+	"github.com/mla-initiative/herald/internal/template"
 	heraldmail "github.com/mla-initiative/herald/internal/mail"
 )
 
@@ -24,7 +24,7 @@ func FuzzNoHeaderInjection(f *testing.F) {
 			"To: {{.Name}} <{{.Email}}>\n" +
 			"Cc: {{.Cc}}\n\n" +
 			"Dear {{.Name}}, {{.Country}}\n")}}
-	tmpl, err := campaign.Load(fsys, "fuzz", campaign.Options{
+	tmpl, err := template.Load(fsys, "fuzz", template.Options{
 		Now:   func() time.Time { return time.Unix(1700000000, 0).UTC() },
 		NewID: func() string { return "fuzz.1" },
 	})

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mla-initiative/herald/internal/campaign"
+	"github.com/mla-initiative/herald/internal/template"
 	"github.com/mla-initiative/herald/internal/contacts"
 	"github.com/mla-initiative/herald/internal/message"
 	"github.com/mla-initiative/herald/templates"
@@ -45,7 +45,7 @@ type Plan struct {
 	Campaign string
 	Source   string // the workbook as the user named it ("built-in sample" for the sample)
 	Table    *contacts.Table
-	Template *campaign.Template
+	Template *template.Template
 	// BuiltinTemplate is true when Template is one of the templates embedded in herald.
 	BuiltinTemplate bool
 	Items           []Item
@@ -162,18 +162,18 @@ func builtinFS(name string) fs.FS {
 }
 
 // openTemplate resolves --template: a folder on disk, else a built-in name.
-func openTemplate(in Inputs) (tmpl *campaign.Template, builtin bool, err error) {
+func openTemplate(in Inputs) (tmpl *template.Template, builtin bool, err error) {
 	name := in.Template
 	if name == "" {
 		name = DefaultTemplate
 	}
-	opt := campaign.Options{From: in.From, ReplyTo: in.ReplyTo, Now: in.Now, NewID: in.NewID}
+	opt := template.Options{From: in.From, ReplyTo: in.ReplyTo, Now: in.Now, NewID: in.NewID}
 	if st, err := os.Stat(name); err == nil && st.IsDir() {
-		tmpl, err := campaign.Load(os.DirFS(name), name, opt)
+		tmpl, err := template.Load(os.DirFS(name), name, opt)
 		return tmpl, false, err
 	}
 	if fsys := builtinFS(name); fsys != nil {
-		tmpl, err := campaign.Load(fsys, name, opt)
+		tmpl, err := template.Load(fsys, name, opt)
 		return tmpl, true, err
 	}
 	return nil, false, fmt.Errorf("template %q: no such folder and no built-in template of that name (built-in: %s); give a folder holding message.md, or one of the built-in names",

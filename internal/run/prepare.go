@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mla-initiative/herald/internal/campaign"
+	"github.com/mla-initiative/herald/internal/template"
 	"github.com/mla-initiative/herald/internal/contacts"
 	"github.com/mla-initiative/herald/internal/message"
 	"github.com/mla-initiative/herald/internal/problem"
@@ -127,14 +127,14 @@ func Prepare(in Inputs, visit Visitor) (*Plan, error) {
 
 // groupedProblem is a template problem with the other places it occurs.
 type groupedProblem struct {
-	campaign.Problem
+	template.Problem
 	also string
 }
 
 // groupTemplateProblems reports a problem found in several language variants once, naming
 // the other places: a placeholder missing from the workbook is usually missing from every
 // variant, and three screens of the same error hide the one that differs.
-func groupTemplateProblems(problems []campaign.Problem) []groupedProblem {
+func groupTemplateProblems(problems []template.Problem) []groupedProblem {
 	var out []groupedProblem
 	first := map[string]int{}
 	for _, pr := range problems {

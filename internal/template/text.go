@@ -1,4 +1,4 @@
-package campaign
+package template
 
 import (
 	"bytes"
@@ -289,11 +289,9 @@ func attr(tok xhtml.Token, key string) string {
 	return ""
 }
 
-// tidyText is applied to every rendered text part: it removes spaces at line ends, keeps at
-// most one empty line in a row, and ends the text with exactly one line break. Branches of
-// {{if}} that print nothing leave blank lines that only this can remove.
-func tidyText(s string) string { return tidy([]byte(s)) }
-
+// tidy is applied to every rendered text part: it removes spaces at line ends, keeps at most
+// one empty line in a row, and ends the text with exactly one line break. Branches of {{if}}
+// that print nothing leave blank lines that only this can remove.
 func tidy(s []byte) string {
 	var b strings.Builder
 	b.Grow(len(s) + 1)

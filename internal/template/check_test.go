@@ -1,4 +1,4 @@
-package campaign
+package template
 
 import (
 	"reflect"
@@ -24,7 +24,7 @@ func TestCheckUnknownPlaceholders(t *testing.T) {
 	tp := loadFiles(t, files, testOptions())
 	var got []string
 	for _, p := range tp.Check(testColumns) {
-		got = append(got, p.String()+" | "+p.Hint)
+		got = append(got, inFolder(p)+" | "+hintOf(p))
 	}
 	want := []string{
 		"message.md: both message.md and message.html exist; a language has either a .md or a .html file | remove or rename the one that should not be sent",

@@ -1,19 +1,22 @@
-package campaign
+package template
 
 import (
 	"cmp"
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"text/template/parse"
 
 	texttemplate "text/template"
+
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
-// Problem is something wrong, or worth knowing, about a template, found before any message
-// is rendered.
-type Problem struct {
+// fault is something wrong, or worth knowing, about a template, found before any message is
+// rendered. Check hands faults out as problem.Problem, located by the folder's name.
+type fault struct {
 	File    string // the file in the template folder, "" for the settings
 	Line    int    // 0 when it concerns the whole file
 	Message string
@@ -22,7 +25,7 @@ type Problem struct {
 }
 
 // String gives the problem as "message.fr.md:12: message", without the hint.
-func (p Problem) String() string {
+func (p fault) String() string {
 	switch {
 	case p.File == "":
 		return p.Message
@@ -32,8 +35,8 @@ func (p Problem) String() string {
 	return p.File + ":" + strconv.Itoa(p.Line) + ": " + p.Message
 }
 
-func sortProblems(ps []Problem, order map[string]int) {
-	slices.SortStableFunc(ps, func(a, b Problem) int {
+func sortProblems(ps []fault, order map[string]int) {
+	slices.SortStableFunc(ps, func(a, b fault) int {
 		fa, oka := order[a.File]
 		fb, okb := order[b.File]
 		if !oka {
@@ -48,8 +51,11 @@ func sortProblems(ps []Problem, order map[string]int) {
 
 // Check returns every problem of the template for a workbook with the given columns (the
 // identifiers the placeholders use, such as FirstName): those found on loading, and the
-// placeholders naming no column. Errors and warnings come in file and line order.
-func (t *Template) Check(columns []string) []Problem {
+// placeholders naming no column. Errors and warnings come in file and line order, each
+// located as "<folder>/<file>:<line>". A problem found in several language variants is
+// given once, naming the other places: a placeholder missing from the workbook is usually
+// missing from every variant, and three screens of the same error hide the one that differs.
+func (t *Template) Check(columns []string) []problem.Problem {
 	have := make(map[string]bool, len(columns))
 	for _, c := range columns {
 		have[c] = true
@@ -67,7 +73,7 @@ func (t *Template) Check(columns []string) []Problem {
 				if p.header != "" {
 					where = p.header + ": "
 				}
-				ps = append(ps, Problem{
+				ps = append(ps, fault{
 					File: p.file, Line: f.line,
 					Message: fmt.Sprintf("%s{{.%s}} names no column of the workbook", where, f.name),
 					Hint:    columnHint(f.name, columns),
@@ -75,14 +81,50 @@ func (t *Template) Check(columns []string) []Problem {
 			}
 		}
 		if v.headers["To"] == nil && !have["Email"] {
-			ps = append(ps, Problem{
+			ps = append(ps, fault{
 				File: v.file, Message: "no recipient: the workbook has no e-mail column and there is no To header",
 				Hint: "add a column named Email to the workbook",
 			})
 		}
 	}
 	sortProblems(ps, t.order)
-	return ps
+	return t.located(ps)
+}
+
+// located turns faults into problems, each fault said once with the other places it occurs.
+func (t *Template) located(faults []fault) []problem.Problem {
+	var out []problem.Problem
+	first := map[string]int{}
+	for _, f := range faults {
+		place := f.File
+		if f.Line > 0 {
+			place = fmt.Sprintf("%s:%d", f.File, f.Line)
+		}
+		key := fmt.Sprintf("%t\x00%s\x00%s", f.Warning, f.Message, f.Hint)
+		if i, ok := first[key]; ok {
+			out[i].Where = strings.TrimSuffix(out[i].Where, ")")
+			if !strings.HasSuffix(out[i].Where, place) {
+				sep := " (also "
+				if strings.Contains(out[i].Where, sep) {
+					sep = ", "
+				}
+				out[i].Where += sep + place
+			}
+			out[i].Where += ")"
+			continue
+		}
+		first[key] = len(out)
+		where := t.name
+		if f.File != "" {
+			where = path.Join(t.name, place)
+		}
+		p := problem.Problem{Where: where, Message: f.Message, Warning: f.Warning}
+		if f.Hint != "" {
+			p.Hints = []string{f.Hint}
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // columnHint suggests the column a misspelt placeholder probably meant.

@@ -1,4 +1,4 @@
-package campaign
+package template
 
 import "testing"
 
@@ -25,7 +25,7 @@ func TestHTMLToText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tidyText(htmlToText(tt.html, nil)); got != tt.want {
+			if got := tidy([]byte(htmlToText(tt.html, nil))); got != tt.want {
 				t.Errorf("htmlToText(%q) = %q, want %q", tt.html, got, tt.want)
 			}
 		})
@@ -42,8 +42,8 @@ func TestTidyText(t *testing.T) {
 		{"  indented\nkept", "  indented\nkept\n"},
 	}
 	for _, tt := range tests {
-		if got := tidyText(tt.in); got != tt.want {
-			t.Errorf("tidyText(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := tidy([]byte(tt.in)); got != tt.want {
+			t.Errorf("tidy(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package campaign
+package template
 
 import (
 	"bytes"
@@ -45,7 +45,7 @@ type Template struct {
 	opt      Options
 	files    *fileCache
 	variants []*variant // the default first, then by tag
-	problems []Problem  // found while loading, whatever the workbook
+	problems []fault    // found while loading, whatever the workbook
 	order    map[string]int
 
 	from    *message.Address // from Options.From
@@ -66,8 +66,7 @@ type variant struct {
 	html     *htmltemplate.Template
 	layout   *layout // nil for message.html, which is a whole document
 	text     *texttemplate.Template
-	textFast *fastText // text compiled for direct execution, or nil
-	bodies   []*part   // the body and, beside message.html, message.txt: for Fields and Check
+	bodies   []*part // the body and, beside message.html, message.txt: for Fields and Check
 	inline   []message.File
 	staticAt []string // cleaned paths of Attach headers without placeholders, in order
 
@@ -88,7 +87,6 @@ type part struct {
 	value  string                 // the value, when it has no action
 	addrs  []message.Address      // an address header's value when it has no action, parsed
 	tmpl   *texttemplate.Template // nil when it has no action, and for bodies
-	fast   *fastText              // tmpl compiled for direct execution, or nil
 	fields []fieldRef
 	broken bool
 }
@@ -144,7 +142,7 @@ func Load(fsys fs.FS, name string, opt Options) (*Template, error) {
 			continue
 		}
 		if tag != "" && !isLanguageTag(tag) {
-			t.problems = append(t.problems, Problem{
+			t.problems = append(t.problems, fault{
 				File: e.Name(), Warning: true,
 				Message: fmt.Sprintf("file ignored: %q is not a language code", tag),
 				Hint:    "language variants are named with a two-letter code: message.fr.md, message.es.md, message.fr-BE.md",
@@ -181,7 +179,7 @@ func Load(fsys fs.FS, name string, opt Options) (*Template, error) {
 		switch {
 		case f.md != "" && f.html != "":
 			// Guessing which one is meant could send an old draft.
-			t.problems = append(t.problems, Problem{
+			t.problems = append(t.problems, fault{
 				File:    f.md,
 				Message: fmt.Sprintf("both %s and %s exist; a language has either a .md or a .html file", f.md, f.html),
 				Hint:    "remove or rename the one that should not be sent",
@@ -190,14 +188,14 @@ func Load(fsys fs.FS, name string, opt Options) (*Template, error) {
 			main, txt = f.html, f.txt
 		}
 		if main == "" {
-			t.problems = append(t.problems, Problem{
+			t.problems = append(t.problems, fault{
 				File: f.txt, Warning: true,
 				Message: "file ignored: a .txt file is only used beside a .html file of the same language",
 			})
 			continue
 		}
 		if f.txt != "" && txt == "" {
-			t.problems = append(t.problems, Problem{
+			t.problems = append(t.problems, fault{
 				File: f.txt, Warning: true,
 				Message: fmt.Sprintf("file ignored: the text part of %s is made from its Markdown", main),
 			})
@@ -264,7 +262,7 @@ func (t *Template) loadSettings() {
 	if s := strings.TrimSpace(t.opt.From); s != "" {
 		a, notices, err := message.ParseAddress(s)
 		if err != nil {
-			t.problems = append(t.problems, Problem{Message: "From setting: " + err.Error(), Hint: "give it as Name <name@domain>, or leave it out to use the template's From"})
+			t.problems = append(t.problems, fault{Message: "From setting: " + err.Error(), Hint: "give it as Name <name@domain>, or leave it out to use the template's From"})
 		} else {
 			t.from = &a
 		}
@@ -273,7 +271,7 @@ func (t *Template) loadSettings() {
 	if s := strings.TrimSpace(t.opt.ReplyTo); s != "" {
 		list, notices, err := message.ParseList(s)
 		if err != nil {
-			t.problems = append(t.problems, Problem{Message: "Reply-To setting: " + err.Error()})
+			t.problems = append(t.problems, fault{Message: "Reply-To setting: " + err.Error()})
 		}
 		t.replyTo = list
 		t.addNotices("", 0, "Reply-To setting", notices)
@@ -282,12 +280,12 @@ func (t *Template) loadSettings() {
 
 func (t *Template) addNotices(file string, line int, what string, notices []message.Notice) {
 	for _, n := range notices {
-		t.problems = append(t.problems, Problem{File: file, Line: line, Warning: true, Message: what + ": " + string(n)})
+		t.problems = append(t.problems, fault{File: file, Line: line, Warning: true, Message: what + ": " + string(n)})
 	}
 }
 
-func (t *Template) problem(file string, line int, format string, args ...any) *Problem {
-	t.problems = append(t.problems, Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
+func (t *Template) problem(file string, line int, format string, args ...any) *fault {
+	t.problems = append(t.problems, fault{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
 	return &t.problems[len(t.problems)-1]
 }
 
@@ -342,7 +340,7 @@ func (t *Template) loadVariant(main, txt string, first *variant) (*variant, erro
 	t.parseCheck(body, pf.body)
 	v.bodies = append(v.bodies, body)
 	if strings.TrimSpace(pf.body) == "" {
-		t.problems = append(t.problems, Problem{File: main, Line: pf.bodyLine, Warning: true, Message: "the message has no text"})
+		t.problems = append(t.problems, fault{File: main, Line: pf.bodyLine, Warning: true, Message: "the message has no text"})
 	}
 	var textBody *part
 	if txt != "" {
@@ -376,7 +374,7 @@ func (t *Template) loadVariant(main, txt string, first *variant) (*variant, erro
 		}
 		out = hoistParagraphs(out, ts)
 		for _, b := range misnested(out, ts) {
-			t.problems = append(t.problems, Problem{
+			t.problems = append(t.problems, fault{
 				File: main, Line: pf.bodyLine + ts.lines[b[1]], Warning: true,
 				Message: fmt.Sprintf("%s is not in the same paragraph, list or table as the %s on line %d; the HTML of some messages will be malformed",
 					ts.actions[b[1]], ts.actions[b[0]], pf.bodyLine+ts.lines[b[0]]),
@@ -400,7 +398,7 @@ func (t *Template) loadVariant(main, txt string, first *variant) (*variant, erro
 		}
 	}
 	if err != nil {
-		t.problems = append(t.problems, Problem{
+		t.problems = append(t.problems, fault{
 			File: main, Line: pf.bodyLine,
 			Message: "the HTML made from this file cannot be a template: " + trimTemplateError(err.Error()),
 			Hint:    "an action such as {{if}} must open and close in the same place of the HTML, e.g. not inside a link on one side and outside it on the other",
@@ -411,7 +409,6 @@ func (t *Template) loadVariant(main, txt string, first *variant) (*variant, erro
 	if v.text == nil {
 		v.text = t.parseText(main, ts.restore(textSrc))
 	}
-	v.textFast = compileFast(v.text)
 	return v, nil
 }
 
@@ -451,7 +448,6 @@ func (t *Template) newPart(file string, line int, header, src string) *part {
 		return p
 	}
 	p.tmpl = tt
-	p.fast = compileFast(tt)
 	return p
 }
 
@@ -472,11 +468,21 @@ func (t *Template) parseCheck(p *part, src string) {
 			where = p.header + ": "
 			line = p.line
 		}
-		t.problems = append(t.problems, Problem{File: p.file, Line: line, Message: where + msg, Hint: templateHint(msg)})
+		t.problems = append(t.problems, fault{File: p.file, Line: line, Message: where + msg, Hint: templateHint(msg)})
 		return
+	}
+	for _, bad := range checkCalls(tt) {
+		p.broken = true
+		where, line := "", bad.line
+		if p.header != "" {
+			where, line = p.header+": ", p.line
+		}
+		t.problems = append(t.problems, fault{File: p.file, Line: line, Message: where + bad.message, Hint: callHint})
 	}
 	p.fields = collectFields(tt)
 }
+
+const callHint = "and, or, eq and index take their arguments after the name, as in {{if and .Title .LastName}}; not and len take one; see the list of functions in the template manual (herald check shows the columns)"
 
 func templateHint(msg string) string {
 	switch {
@@ -532,7 +538,7 @@ func (t *Template) checkHeaders(v *variant, first *variant) {
 	subj := v.headers["Subject"]
 	switch {
 	case subj == nil:
-		t.problems = append(t.problems, Problem{
+		t.problems = append(t.problems, fault{
 			File: v.file, Line: 1, Message: "no Subject header",
 			Hint: "start the file with a line such as \"Subject: Save the date\", then an empty line, then the text",
 		})
@@ -556,7 +562,7 @@ func (t *Template) checkHeaders(v *variant, first *variant) {
 		case v.tag == "":
 			v.lang = tag.String()
 		case primary(tag.String()) != primary(v.tag):
-			t.problems = append(t.problems, Problem{File: v.file, Line: p.line, Warning: true,
+			t.problems = append(t.problems, fault{File: v.file, Line: p.line, Warning: true,
 				Message: fmt.Sprintf("Language %q ignored: the file name says %q", lang, v.tag)})
 		}
 	}
@@ -574,7 +580,7 @@ func (t *Template) checkHeaders(v *variant, first *variant) {
 		t.addNotices(v.file, p.line, "From", notices)
 	}
 	if v.headers["From"] == nil && strings.TrimSpace(t.opt.From) == "" {
-		t.problems = append(t.problems, Problem{
+		t.problems = append(t.problems, fault{
 			File: v.file, Line: 1, Message: "no sender: no From header and no From setting",
 			Hint: "add a line such as \"From: MLA Initiative <mla-initiative@example.org>\", or give the --from setting",
 		})
@@ -618,7 +624,7 @@ func (t *Template) checkHeaders(v *variant, first *variant) {
 	}
 	// Base64 makes attachments a third larger; 10 MB is a common limit of ministries' servers.
 	if total*4/3 > 10<<20 {
-		t.problems = append(t.problems, Problem{File: v.file, Warning: true,
+		t.problems = append(t.problems, fault{File: v.file, Warning: true,
 			Message: fmt.Sprintf("the attachments add up to %.1f MB, over 13 MB once encoded; many mail servers refuse messages over 10 MB", float64(total)/(1<<20)),
 			Hint:    "send large documents as a link instead"})
 	}
@@ -715,15 +721,15 @@ func (t *Template) checkConsistency() {
 			if v.event {
 				has, hasNot = v, def
 			}
-			t.problems = append(t.problems, Problem{File: v.file, Warning: true,
+			t.problems = append(t.problems, fault{File: v.file, Warning: true,
 				Message: fmt.Sprintf("%s has an Event and %s has none: only some rows get the calendar file", has.file, hasNot.file)})
 		}
 		if v.event && def.event && v.sequence != def.sequence {
-			t.problems = append(t.problems, Problem{File: v.file, Warning: true,
+			t.problems = append(t.problems, fault{File: v.file, Warning: true,
 				Message: fmt.Sprintf("%s has Event-Sequence %d and %s has %d: calendars of some rows will not take the update", v.file, v.sequence, def.file, def.sequence)})
 		}
 		if len(v.attach) != len(def.attach) {
-			t.problems = append(t.problems, Problem{File: v.file, Warning: true,
+			t.problems = append(t.problems, fault{File: v.file, Warning: true,
 				Message: fmt.Sprintf("%s has %d Attach lines and %s has %d", v.file, len(v.attach), def.file, len(def.attach))})
 		}
 	}
@@ -741,7 +747,7 @@ func (t *Template) imageFunc(v *variant, body string, bodyLine int, sized bool) 
 	return func(src string) (string, int, bool) {
 		if hasScheme(src) {
 			if s := strings.ToLower(src); strings.HasPrefix(s, "http:") || strings.HasPrefix(s, "https:") {
-				t.problems = append(t.problems, Problem{File: v.file, Line: lineOf(src), Warning: true,
+				t.problems = append(t.problems, fault{File: v.file, Line: lineOf(src), Warning: true,
 					Message: fmt.Sprintf("image %q is on the web: most mail programs will not show it until the reader allows it", src),
 					Hint:    "put the image file in the template folder and refer to it by its name, so it is sent with the message"})
 			}

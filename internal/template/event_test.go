@@ -1,4 +1,4 @@
-package campaign
+package template
 
 import (
 	"bytes"
@@ -293,7 +293,7 @@ func TestEventSequence(t *testing.T) {
 				t.Fatalf("errors = %q, want [%q]", errs, tt.want)
 			}
 			for _, p := range problems {
-				if !p.Warning && p.Hint == "" {
+				if !p.Warning && hintOf(p) == "" {
 					t.Errorf("%s has no hint", p)
 				}
 			}

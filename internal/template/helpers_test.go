@@ -1,10 +1,12 @@
-package campaign
+package template
 
 import (
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
 var testNow = time.Date(2023, 11, 1, 9, 30, 0, 0, time.UTC)
@@ -53,25 +55,35 @@ func loadFiles(t testing.TB, files map[string]string, opt Options) *Template {
 }
 
 // errorsOf returns the errors among problems, as strings, leaving the warnings out.
-func errorsOf(ps []Problem) []string {
+func errorsOf(ps []problem.Problem) []string {
 	var out []string
 	for _, p := range ps {
 		if !p.Warning {
-			out = append(out, p.String())
+			out = append(out, inFolder(p))
 		}
 	}
 	return out
 }
 
-func warningsOf(ps []Problem) []string {
+func warningsOf(ps []problem.Problem) []string {
 	var out []string
 	for _, p := range ps {
 		if p.Warning {
-			out = append(out, p.String())
+			out = append(out, inFolder(p))
 		}
 	}
 	return out
 }
+
+// inFolder gives a problem as "message.md:3: text", its place inside the test's folder.
+func inFolder(p problem.Problem) string {
+	s := strings.TrimPrefix(p.Error(), "tmpl/")
+	s = strings.ReplaceAll(s, "(also tmpl/", "(also ")
+	return strings.TrimPrefix(s, "tmpl: ")
+}
+
+// hintOf gives a problem's hints as one string.
+func hintOf(p problem.Problem) string { return strings.Join(p.Hints, "; ") }
 
 // body returns what is between the layout's head and foot.
 func body(html string) string {

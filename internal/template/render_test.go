@@ -1,4 +1,4 @@
-package campaign
+package template
 
 import (
 	"fmt"
@@ -548,7 +548,7 @@ func TestInlineImages(t *testing.T) {
 	var got []string
 	for _, p := range problems {
 		if strings.Contains(p.Message, "image") {
-			got = append(got, p.String())
+			got = append(got, inFolder(p))
 		}
 	}
 	if !reflect.DeepEqual(got, wantProblems) {

@@ -1,4 +1,4 @@
-package campaign
+package template
 
 import (
 	"fmt"
@@ -32,7 +32,7 @@ type parsedFile struct {
 	headers  []rawHeader
 	body     string
 	bodyLine int // line of the file on which the body starts
-	problems []Problem
+	problems []fault
 }
 
 // normalizeSource removes a byte order mark and turns CRLF and CR line ends into LF, as
@@ -76,7 +76,7 @@ func parseFile(file, src string) parsedFile {
 			name, value, ok := splitHeaderLine(text)
 			if !ok {
 				if line > 1 {
-					p.problems = append(p.problems, Problem{
+					p.problems = append(p.problems, fault{
 						File: file, Line: line, Warning: true,
 						Message: "no blank line after the headers; the text starts here",
 						Hint:    "put an empty line between the last header and the text",
@@ -88,14 +88,14 @@ func parseFile(file, src string) parsedFile {
 			canon, known := canonicalHeader[strings.ToLower(name)]
 			switch {
 			case !known:
-				p.problems = append(p.problems, Problem{
+				p.problems = append(p.problems, fault{
 					File: file, Line: line,
 					Message: fmt.Sprintf("unknown header %q", name),
 					Hint: "the headers are " + strings.Join(headerNames, ", ") +
 						"; if this line is the start of the text, put an empty line before it",
 				})
 			case canon != "Attach" && seen[canon] > 0:
-				p.problems = append(p.problems, Problem{
+				p.problems = append(p.problems, fault{
 					File: file, Line: line,
 					Message: fmt.Sprintf("%s given twice (first on line %d)", canon, seen[canon]),
 					Hint:    "only Attach may be repeated; keep one " + canon + " line",

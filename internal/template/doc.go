@@ -119,4 +119,4 @@
 // replaced by a token, and the result parsed as html/template; rendering a message only
 // executes templates. Load reports every fault of the folder at once as Problems (Check);
 // Render refuses a language variant with an error.
-package campaign
+package template

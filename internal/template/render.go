@@ -1,4 +1,4 @@
-package campaign
+package template
 
 import (
 	"bytes"
@@ -95,12 +95,7 @@ func (r *rendering) exec(p *part) (string, error) {
 	if p.tmpl != nil {
 		buf := bufPool.Get().(*bytes.Buffer)
 		buf.Reset()
-		var err error
-		if p.fast != nil {
-			err = p.fast.execute(buf, r.row)
-		} else {
-			err = p.tmpl.Execute(buf, r.row)
-		}
+		err := p.tmpl.Execute(buf, r.row)
 		s = buf.String()
 		bufPool.Put(buf)
 		if err != nil {
@@ -204,13 +199,7 @@ func (r *rendering) body(m *message.Message) error {
 	m.HTML = buf.String()
 
 	buf.Reset()
-	var err error
-	if r.v.textFast != nil {
-		err = r.v.textFast.execute(buf, r.row)
-	} else {
-		err = r.v.text.Execute(buf, r.row)
-	}
-	if err != nil {
+	if err := r.v.text.Execute(buf, r.row); err != nil {
 		return fmt.Errorf("%s: %s", r.v.text.Name(), execError(err))
 	}
 	m.Text = tidy(buf.Bytes())

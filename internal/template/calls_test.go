@@ -1,0 +1,108 @@
+package template
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestWrongArgumentCounts covers the class: every function a template can call, given too
+// few or too many arguments, in a header or in the body, of a Markdown or an HTML file, is
+// an error of the folder naming the file and line — found by Check, never a panic or a
+// failure of each row at send time.
+func TestWrongArgumentCounts(t *testing.T) {
+	calls := []string{
+		"and", "or", "not", "not .A .B", "len", "len .A .B", "index", "slice", "slice .A 1 2 3 4",
+		"call", "printf", "eq", "eq .A", "ne .A", "ne .A .B .C", "lt .A", "le", "gt .A .B .C", "ge",
+		"default", "default \"x\"", "default \"x\" .A .B", "upper", "upper .A .B", "lower", "trim .A .B",
+		".A | not .B", ".A | default", ".A | upper .B",
+	}
+	for _, call := range calls {
+		for _, place := range []struct {
+			file, header string
+			src          func(string) string
+			line         int
+		}{
+			{"message.md", "Subject", func(a string) string { return "From: a@example.org\nSubject: Hi {{" + a + "}}\n\nText.\n" }, 2},
+			{"message.md", "", func(a string) string { return "Subject: S\nFrom: a@example.org\n\nDear,\n\n{{" + a + "}}\n" }, 6},
+			{"message.md", "", func(a string) string {
+				return "Subject: S\nFrom: a@example.org\n\n{{if .A}}\nx\n{{else}}\n{{if " + a + "}}y{{end}}\n{{end}}\n"
+			}, 7},
+			{"message.html", "Attach", func(a string) string {
+				return "Subject: S\nFrom: a@example.org\nAttach: {{" + a + "}}\n\n<p>Text</p>\n"
+			}, 3},
+			{"message.fr.md", "", func(a string) string { return "Subject: S\nFrom: a@example.org\n\n{{with .A}}{{" + a + "}}{{end}}\n" }, 4},
+		} {
+			name := fmt.Sprintf("%s/%s/%s", place.file, place.header, call)
+			t.Run(name, func(t *testing.T) {
+				files := map[string]string{place.file: place.src(call)}
+				if place.file != "message.md" && place.file != "message.html" {
+					files["message.md"] = "Subject: S\nFrom: a@example.org\n\nText.\n"
+				}
+				tp := loadFiles(t, files, testOptions())
+				errs := errorsOf(tp.Check([]string{"A", "B", "C", "Email"}))
+				want := fmt.Sprintf("%s:%d: ", place.file, place.line)
+				if place.header != "" {
+					want += place.header + ": "
+				}
+				fn := strings.Fields(strings.TrimPrefix(call, ".A | "))[0]
+				if len(errs) != 1 || !strings.HasPrefix(errs[0], want) || !strings.Contains(errs[0], fn+" takes ") {
+					t.Fatalf("Check errors = %q, want one starting %q about %s", errs, want, fn)
+				}
+				lang := ""
+				if place.file == "message.fr.md" {
+					lang = "fr"
+				}
+				if _, _, err := tp.Render(map[string]string{"A": "x", "B": "y", "C": "z", "Email": "e@example.org"}, lang); err == nil {
+					t.Errorf("Render succeeded with a broken call")
+				}
+			})
+		}
+	}
+}
+
+// TestRightArgumentCounts keeps the check from refusing calls that are fine.
+func TestRightArgumentCounts(t *testing.T) {
+	for _, call := range []string{
+		"and .A .B", "or .A", "not .A", "len .A", "index . \"A\"", "slice .A 1", "printf \"%s\" .A",
+		"eq .A \"x\"", "eq .A \"x\" \"y\"", "ne .A .B", "default \"x\" .A", ".A | default \"x\"", ".A | upper",
+		"upper .A", "print", "html .A", ".A | printf \"%s\"", "(.A | upper) | lower",
+	} {
+		t.Run(call, func(t *testing.T) {
+			tp := loadFiles(t, map[string]string{
+				"message.md": "Subject: {{" + call + "}} S\nFrom: a@example.org\n\n{{" + call + "}}\n",
+			}, testOptions())
+			if errs := errorsOf(tp.Check([]string{"A", "B", "Email"})); len(errs) > 0 {
+				t.Fatalf("Check errors = %q, want none", errs)
+			}
+		})
+	}
+}
+
+// FuzzLoadTemplate loads arbitrary message files: loading and checking never panic, and a
+// folder that Check finds no error in renders a row or refuses it with an error.
+func FuzzLoadTemplate(f *testing.F) {
+	for _, seed := range []string{
+		"Subject: Hi {{or}}\nFrom: a@example.org\n\nText",
+		"Subject: {{.A | not .B}}\n\n{{and}}",
+		"Subject: S\nFrom: a@example.org\n\n{{if .A}}{{index . \"A\" 1}}{{end}}",
+		"Subject: S\nFrom: a@example.org\nEvent: E\nEvent-Start: 2024-02-14\n\n{{slice .A 1 2}}",
+		"Subject: {{template \"x\"}}\n\n{{define \"x\"}}y{{end}}",
+		"Subject: S\nFrom: {{.A}}\n\n[a]({{.B}}) **{{.A}}**",
+	} {
+		f.Add(seed, "x", "y")
+	}
+	f.Fuzz(func(t *testing.T, src, a, b string) {
+		tp, err := Load(mapFS(map[string]string{"message.md": src}), "tmpl", testOptions())
+		if err != nil {
+			return
+		}
+		ps := tp.Check([]string{"A", "B", "Email"})
+		for _, p := range ps {
+			if !p.Warning {
+				return
+			}
+		}
+		_, _, _ = tp.Render(map[string]string{"A": a, "B": b, "Email": "e@example.org"}, "")
+	})
+}
