@@ -2,9 +2,14 @@
 // codes. It is the only package that knows about urfave/cli; the work itself is done by the
 // run package.
 //
-// Output rules: results go to stdout; problems, progress and prompts go to stderr. Errors
-// read "herald: error: …", followed when there is one by "herald: hint: …" naming what to do.
-// Exit codes are decided in exactly one place, exitCode below.
+// Output rules: results go to stdout; problems, progress and prompts go to stderr. Every
+// problem and error is one line, "herald: error: …" or "herald: warning: …", followed by
+// one "herald: hint: …" line per piece of advice. Exit codes are decided in exactly one
+// place, exitCode below.
+//
+// Each command keeps its settings in a typed options struct of its own, which its flags
+// fill (Destination) and the config file completes (config.go); the command's run function
+// receives the finished struct. Nothing is kept between two calls of Main.
 package cli
 
 import (
@@ -16,6 +21,9 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/mla-initiative/herald/internal/problem"
+	"github.com/mla-initiative/herald/internal/screen"
 )
 
 // Exit codes, documented in the README and in herald --help.
@@ -36,11 +44,29 @@ type Streams struct {
 	ColorOut bool
 }
 
-// Main runs herald with args (args[0] is the program name) and returns the exit code.
-func Main(ctx context.Context, args []string, s Streams) int {
+// Main runs herald with args (args[0] is the program name) and returns the exit code. A
+// panic anywhere below is an internal error: it is reported as one, with a request to
+// report it, and exits 1 — never 2, which would blame the user's command line.
+func Main(ctx context.Context, args []string, s Streams) (code int) {
+	defer func() {
+		if v := recover(); v != nil {
+			code = printError(s.Err, internalError{value: v, stack: debug.Stack()})
+		}
+	}()
 	app := newApp(s)
-	err := app.RunContext(ctx, args)
-	return printError(s.Err, err)
+	return printError(s.Err, app.RunContext(ctx, args))
+}
+
+// internalError is a bug in herald.
+type internalError struct {
+	value any
+	stack []byte
+}
+
+func (e internalError) Error() string { return fmt.Sprintf("internal error: %v", e.value) }
+
+func (e internalError) HintList() []string {
+	return []string{"this is a bug in herald, not a problem with your files: please report it with the command you ran and everything herald printed (the trace below)"}
 }
 
 // usageError is a mistake on the command line or in the config file: exit 2.
@@ -51,38 +77,25 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
-// hintError carries advice printed on its own line after the error.
-type hintError struct {
-	err  error
-	hint string
-}
+// usageHint is a usage error with advice.
+func usageHint(err error, hints ...string) error { return usageError{problem.WithHint(err, hints...)} }
 
-func (e hintError) Error() string { return e.err.Error() }
-func (e hintError) Unwrap() error { return e.err }
-func (e hintError) Hint() string  { return e.hint }
+// quietExit ends a command with a code and no message of its own: the command has already
+// said what happened (the problems of check, the summary of send).
+type quietExit struct{ code int }
 
-// hinter is an error that knows what the user should do about it; any package may return
-// one, and its hint is printed on a line of its own.
-type hinter interface{ Hint() string }
-
-func withHint(err error, hint string) error { return hintError{err, hint} }
-
-// exitError ends a command with a code other than 1 and no message of its own (the command
-// has already said what happened).
-type exitError struct{ code int }
-
-func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+func (e quietExit) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 func exitCode(err error) int {
 	var (
 		usage usageError
-		exit  exitError
+		quiet quietExit
 	)
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &exit):
-		return exit.code
+	case errors.As(err, &quiet):
+		return quiet.code
 	case errors.As(err, &usage):
 		return ExitUsage
 	default:
@@ -90,32 +103,51 @@ func exitCode(err error) int {
 	}
 }
 
+// printError prints err and its hints, and returns the exit code it stands for.
 func printError(w io.Writer, err error) int {
 	code := exitCode(err)
-	if err == nil {
+	var quiet quietExit
+	if err == nil || errors.As(err, &quiet) {
 		return code
 	}
-	var exit exitError
-	if errors.As(err, &exit) {
-		return code
+	fmt.Fprintf(w, "herald: error: %s\n", screen.CleanLine(err.Error()))
+	hints := problem.Hints(err)
+	if len(hints) == 0 && code == ExitUsage {
+		hints = []string{"see herald --help, or herald COMMAND --help"}
 	}
-	fmt.Fprintf(w, "herald: error: %s\n", err)
-	var h hinter
-	switch {
-	case errors.As(err, &h) && h.Hint() != "":
-		fmt.Fprintf(w, "herald: hint: %s\n", h.Hint())
-	case code == ExitUsage:
-		fmt.Fprintln(w, "herald: hint: see herald --help, or herald COMMAND --help")
+	for _, h := range hints {
+		fmt.Fprintf(w, "herald: hint: %s\n", screen.CleanLine(h))
+	}
+	var internal internalError
+	if errors.As(err, &internal) {
+		w.Write(internal.stack)
 	}
 	return code
+}
+
+// printProblems lists problems on stderr, errors first, in the same form as an error.
+func printProblems(s Streams, problems []problem.Problem) {
+	for _, warnings := range []bool{false, true} {
+		for _, p := range problems {
+			if p.Warning != warnings {
+				continue
+			}
+			fmt.Fprintf(s.Err, "herald: %s: %s\n", p.Severity(), screen.CleanLine(p.Error()))
+			for _, h := range p.Hints {
+				fmt.Fprintf(s.Err, "herald: hint: %s\n", screen.CleanLine(h))
+			}
+		}
+	}
 }
 
 func version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok || info.Main.Version == "" || info.Main.Version == "(devel)" {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				return "devel-" + s.Value[:12]
+		if ok {
+			for _, s := range info.Settings {
+				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+					return "devel-" + s.Value[:12]
+				}
 			}
 		}
 		return "devel"
@@ -123,7 +155,10 @@ func version() string {
 	return info.Main.Version
 }
 
+// newApp builds the command tree afresh for each Main call, with flags bound to new option
+// structs: urfave/cli's flags remember what they were set to.
 func newApp(s Streams) *cli.App {
+	cfg := &configFile{}
 	app := &cli.App{
 		Name:      "herald",
 		Usage:     "send personalised diplomatic mail from a spreadsheet, once to each recipient",
@@ -147,10 +182,10 @@ Exit codes:
 		EnableBashCompletion: false,
 		Commands: []*cli.Command{
 			initCommand(s),
-			checkCommand(s),
-			previewCommand(s),
-			sendCommand(s),
-			statusCommand(s),
+			checkCommand(s, cfg),
+			previewCommand(s, cfg),
+			sendCommand(s, cfg),
+			statusCommand(s, cfg),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
@@ -160,6 +195,7 @@ Exit codes:
 	for _, cmd := range app.Commands {
 		// Without this urfave/cli prints the whole help and exits 1 on a bad flag.
 		cmd.OnUsageError = app.OnUsageError
+		cfg.learn(cmd.Flags)
 	}
 	app.Action = func(c *cli.Context) error {
 		if c.Args().Present() {
@@ -168,4 +204,20 @@ Exit codes:
 		return cli.ShowAppHelp(c)
 	}
 	return app
+}
+
+// noArgs rejects stray arguments, which are almost always a flag typed without its dashes
+// or a path given without --contacts.
+func noArgs(c *cli.Context) error {
+	if c.Args().Present() {
+		return usagef("%s takes no arguments, got %q; did you mean --contacts %s?", c.Command.Name, c.Args().First(), c.Args().First())
+	}
+	return nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

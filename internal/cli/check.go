@@ -5,9 +5,12 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/mla-initiative/herald/internal/plan"
 )
 
-func checkCommand(s Streams) *cli.Command {
+func checkCommand(s Streams, cfg *configFile) *cli.Command {
+	o := &inputOptions{}
 	return &cli.Command{
 		Name:  "check",
 		Usage: "read the workbook and the template and list every problem",
@@ -17,43 +20,52 @@ Exit 0 when there are no errors (warnings are fine), 1 when there are errors.
 
 Example:
    herald check --contacts contacts.xlsx --template invitation`,
-		Before: applyConfig,
-		Flags:  inputFlags(),
+		Before: o.loadConfig(cfg),
+		Flags:  o.flags(false),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			plan, err := prepare(c, s)
-			if err != nil {
-				return err
-			}
-			warnings := len(plan.Problems) - plan.Errors()
-			fmt.Fprintf(s.Out, "contacts:  %s", plan.Source)
-			if plan.Table.Sheet != "" {
-				fmt.Fprintf(s.Out, ", sheet %s", plan.Table.Sheet)
-			}
-			fmt.Fprintf(s.Out, " (%s)\n", plural(len(plan.Table.Rows), "row"))
-			kind := "folder"
-			if plan.BuiltinTemplate {
-				kind = "built-in"
-			}
-			fmt.Fprintf(s.Out, "template:  %s (%s; languages: %s)\n", plan.Template.Name(), kind, languages(plan.Template.Languages()))
-			fmt.Fprintf(s.Out, "campaign:  %s\n", plan.Campaign)
-			var names []string
-			for _, col := range plan.Table.Columns {
-				if col.Name != "" {
-					names = append(names, "{{."+col.Name+"}}")
-				}
-			}
-			fmt.Fprintf(s.Out, "columns:   %s\n", strings.Join(names, " "))
-			fmt.Fprintf(s.Out, "messages:  %d ready, %d rows with errors, %s, %s\n",
-				len(plan.Items), len(plan.Skipped), plural(plan.Errors(), "error"), plural(warnings, "warning"))
-			if plan.Errors() > 0 {
-				return exitError{ExitFailure}
-			}
-			return nil
+			return runCheck(s, o)
 		},
 	}
+}
+
+func runCheck(s Streams, o *inputOptions) error {
+	p, err := prepare(s, o.inputs(true))
+	if err != nil {
+		return err
+	}
+	describePlan(s, p)
+	errs, warnings := p.Errors(), len(p.Problems)-p.Errors()
+	fmt.Fprintf(s.Out, "messages:  %d ready, %d rows with errors, %s, %s\n",
+		len(p.Items), len(p.Skipped), plural(errs, "error"), plural(warnings, "warning"))
+	if errs > 0 {
+		return quietExit{ExitFailure}
+	}
+	return nil
+}
+
+// describePlan says what was read: the workbook, the template, the campaign and the columns.
+func describePlan(s Streams, p *plan.Plan) {
+	fmt.Fprintf(s.Out, "contacts:  %s", p.Source)
+	if p.Table.Sheet != "" {
+		fmt.Fprintf(s.Out, ", sheet %s", p.Table.Sheet)
+	}
+	fmt.Fprintf(s.Out, " (%s)\n", plural(len(p.Table.Rows), "row"))
+	kind := "folder"
+	if p.BuiltinTemplate {
+		kind = "built-in"
+	}
+	fmt.Fprintf(s.Out, "template:  %s (%s; languages: %s)\n", p.Template.Name(), kind, languages(p.Template.Languages()))
+	fmt.Fprintf(s.Out, "campaign:  %s\n", p.Campaign)
+	var names []string
+	for _, col := range p.Table.Columns {
+		if col.Name != "" {
+			names = append(names, "{{."+col.Name+"}}")
+		}
+	}
+	fmt.Fprintf(s.Out, "columns:   %s\n", strings.Join(names, " "))
 }
 
 func languages(langs []string) string {
@@ -65,11 +77,4 @@ func languages(langs []string) string {
 		out[i] = l
 	}
 	return strings.Join(out, ", ")
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -20,43 +20,53 @@ const defaultConfig = "herald.toml"
 // so that herald works the same from any working directory.
 var pathKeys = map[string]bool{"contacts": true, "template": true, "log": true, "smtp-ca": true, "out": true}
 
-// knownKeys are the config keys of every command: a key in herald.toml that no command
-// knows is a typo, and is reported rather than silently ignored.
-var knownKeys = map[string]bool{}
-
 // perRunOnly flags decide what one run does; in a config file they would silently apply to
 // every run (a forgotten yes = true sends without asking), so they are flags only.
 var perRunOnly = map[string]bool{
 	"yes": true, "dry-run": true, "only-failed": true, "resend-unknown": true,
-	"test-to": true, "limit": true, "row": true, "config": true,
+	"test-to": true, "limit": true, "row": true, "config": true, "format": true, "export": true,
 }
 
-func registerKeys(flags []cli.Flag) []cli.Flag {
+// configOnly are keys of the config file that no flag has.
+var configOnly = map[string]bool{"password-command": true}
+
+// configFile applies herald.toml to a command's flags. It knows the keys of every command,
+// so that a key meant for send is not an error when check reads the same file, while a key
+// that no command knows is reported as the typo it probably is.
+type configFile struct {
+	known map[string]bool
+}
+
+// learn adds the config keys that flags can be set by.
+func (cf *configFile) learn(flags []cli.Flag) {
+	if cf.known == nil {
+		cf.known = map[string]bool{}
+	}
 	for _, f := range flags {
 		if name := f.Names()[0]; !perRunOnly[name] {
-			knownKeys[name] = true
+			cf.known[name] = true
 		}
 	}
-	return flags
 }
 
-// applyConfig fills every flag of the command that was neither given on the command line nor
-// by its HERALD_* variable from the config file: flags beat the environment, which beats the
-// file.
-func applyConfig(c *cli.Context) error {
-	path, explicit := c.String("config"), c.IsSet("config")
-	if path == "" {
+// apply fills every flag of the command that was neither given on the command line nor
+// by its HERALD_* variable from the config file at path ("" for ./herald.toml when it
+// exists): flags beat the environment, which beats the file. Keys that no flag has are
+// returned by name, with "-" for "_".
+func (cf *configFile) apply(c *cli.Context, path string) (map[string]string, error) {
+	explicit := path != ""
+	if !explicit {
 		path = defaultConfig
 	}
 	var raw map[string]any
 	_, err := toml.DecodeFile(path, &raw)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
-		return nil
+		return nil, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return usagef("config file %s not found", path)
+		return nil, usagef("config file %s not found", path)
 	case err != nil:
-		return usageError{withHint(fmt.Errorf("read config file %s: %w", path, err), "the file uses TOML: key = \"value\", one per line; see herald init for a commented example")}
+		return nil, usageHint(fmt.Errorf("read config file %s: %w", path, err), "the file uses TOML: key = \"value\", one per line; see herald init for a commented example")
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -64,20 +74,25 @@ func applyConfig(c *cli.Context) error {
 	}
 	sort.Strings(keys)
 	dir := filepath.Dir(path)
+	extra := map[string]string{}
 	for _, key := range keys {
 		name := strings.ReplaceAll(key, "_", "-")
 		if perRunOnly[name] {
-			return usageError{withHint(fmt.Errorf("config file %s: %s cannot be set in a config file", path, key), fmt.Sprintf("it decides one run only: give --%s on the command line instead", name))}
+			return nil, usageHint(fmt.Errorf("config file %s: %s cannot be set in a config file", path, key), fmt.Sprintf("it decides one run only: give --%s on the command line instead", name))
 		}
-		if !knownKeys[name] && name != "password-command" {
-			return usagef("config file %s: unknown key %q (known keys: %s)", path, key, strings.Join(sortedKnownKeys(), ", "))
-		}
-		if !hasFlag(c, name) || c.IsSet(name) {
-			continue
+		if !cf.known[name] && !configOnly[name] {
+			return nil, usagef("config file %s: unknown key %q (known keys: %s)", path, key, strings.Join(cf.keys(), ", "))
 		}
 		value, err := configValue(raw[key])
 		if err != nil {
-			return usagef("config file %s: key %s: %v", path, key, err)
+			return nil, usagef("config file %s: key %s: %v", path, key, err)
+		}
+		if configOnly[name] {
+			extra[name] = value
+			continue
+		}
+		if !hasFlag(c, name) || c.IsSet(name) {
+			continue
 		}
 		if pathKeys[name] && value != "" && !filepath.IsAbs(value) {
 			if local := filepath.Join(dir, value); name != "template" || exists(local) {
@@ -85,27 +100,10 @@ func applyConfig(c *cli.Context) error {
 			}
 		}
 		if err := c.Set(name, value); err != nil {
-			return usagef("config file %s: key %s: %v", path, key, err)
+			return nil, usagef("config file %s: key %s: %v", path, key, err)
 		}
 	}
-	return nil
-}
-
-// configString returns a config value that is not a flag, like password_command.
-func configString(c *cli.Context, key string) (string, error) {
-	path := c.String("config")
-	if path == "" {
-		path = defaultConfig
-	}
-	var raw map[string]any
-	if _, err := toml.DecodeFile(path, &raw); err != nil {
-		return "", nil
-	}
-	v, ok := raw[key]
-	if !ok {
-		return "", nil
-	}
-	return configValue(v)
+	return extra, nil
 }
 
 func configValue(v any) (string, error) {
@@ -139,10 +137,13 @@ func exists(path string) bool {
 	return err == nil
 }
 
-func sortedKnownKeys() []string {
-	keys := make([]string, 0, len(knownKeys))
-	keys = append(keys, "password_command")
-	for k := range knownKeys {
+// keys lists the known keys as they are written in the file.
+func (cf *configFile) keys() []string {
+	keys := make([]string, 0, len(cf.known)+len(configOnly))
+	for k := range configOnly {
+		keys = append(keys, strings.ReplaceAll(k, "-", "_"))
+	}
+	for k := range cf.known {
 		keys = append(keys, strings.ReplaceAll(k, "-", "_"))
 	}
 	sort.Strings(keys)

@@ -29,16 +29,20 @@ Example:
 			if dir == "" {
 				dir = "."
 			}
-			files, err := run.Init(dir)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(s.Out, "Created in %s:\n", dir)
-			for _, f := range files {
-				fmt.Fprintf(s.Out, "  %s\n", f)
-			}
-			fmt.Fprintln(s.Out, "Next: edit contacts.xlsx and herald.toml, then run herald check and herald preview in that folder.")
-			return nil
+			return runInit(s, dir)
 		},
 	}
+}
+
+func runInit(s Streams, dir string) error {
+	files, err := run.Init(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "Created in %s:\n", dir)
+	for _, f := range files {
+		fmt.Fprintf(s.Out, "  %s\n", f)
+	}
+	fmt.Fprintln(s.Out, "Next: edit contacts.xlsx and herald.toml, then run herald check and herald preview in that folder.")
+	return nil
 }

@@ -5,10 +5,25 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mla-initiative/herald/internal/plan"
+	"github.com/mla-initiative/herald/internal/problem"
 	"github.com/mla-initiative/herald/internal/run"
 )
 
-func previewCommand(s Streams) *cli.Command {
+// previewOptions are the settings of herald preview (and of send --dry-run).
+type previewOptions struct {
+	inputOptions
+	out   string
+	limit int
+	row   int // -1: write the whole preview
+}
+
+func (o *previewOptions) outFlag(aliases ...string) cli.Flag {
+	return &cli.StringFlag{Name: "out", Aliases: aliases, Value: "preview", Destination: &o.out, Usage: "write the preview into `FOLDER`", EnvVars: []string{"HERALD_OUT"}}
+}
+
+func previewCommand(s Streams, cfg *configFile) *cli.Command {
+	o := &previewOptions{}
 	return &cli.Command{
 		Name:  "preview",
 		Usage: "render every message into a folder of .eml files and an index.html, without sending",
@@ -21,51 +36,67 @@ Examples:
    herald preview                                  the built-in sample and save-the-date
    herald preview --contacts contacts.xlsx --template invitation --out preview
    herald preview --row 14                         print the message of sheet row 14`,
-		Before: applyConfig,
-		Flags: append(inputFlags(), skipInvalidFlag,
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "preview", Usage: "write the preview into `FOLDER`", EnvVars: []string{"HERALD_OUT"}},
-			&cli.IntFlag{Name: "limit", Usage: "render only the first `N` messages"},
-			&cli.IntFlag{Name: "row", Usage: "print the headers and text of the message for sheet row `N` instead of writing files"},
+		Before: o.loadConfig(cfg),
+		Flags: append(o.flags(true),
+			o.outFlag("o"),
+			&cli.IntFlag{Name: "limit", Destination: &o.limit, Usage: "render only the first `N` messages"},
+			&cli.IntFlag{Name: "row", Value: -1, Destination: &o.row, Usage: "print the headers and text of the message for sheet row `N` instead of writing files"},
 		),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			if c.Int("limit") < 0 {
-				return usagef("--limit must be a positive number of messages")
-			}
-			in := inputsFrom(c)
-			if c.IsSet("row") {
-				plan, err := prepare(c, s)
-				if err != nil {
-					return err
-				}
-				if err := plan.Ready(in.SkipInvalid); err != nil {
-					return err
-				}
-				return printRow(s, plan, c.Int("row"))
-			}
-			return previewAction(c, s, in)
+			return runPreview(s, o)
 		},
 	}
 }
 
-func printRow(s Streams, plan *run.Plan, row int) error {
-	for i := range plan.Items {
-		it := &plan.Items[i]
+func runPreview(s Streams, o *previewOptions) error {
+	if o.limit < 0 {
+		return usagef("--limit must be a positive number of messages")
+	}
+	in := o.inputs(true)
+	if o.row >= 0 {
+		p, err := prepare(s, in)
+		if err != nil {
+			return err
+		}
+		if err := p.Ready(in.SkipInvalid); err != nil {
+			return err
+		}
+		return printRow(s, p, o.row)
+	}
+	p, res, err := run.Preview(in, o.out, o.limit)
+	if p != nil {
+		printProblems(s, p.Problems)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "Rendered %d of %d messages into %s/ (nothing was sent).\n", res.Messages, len(p.Items), res.Dir)
+	if len(p.Skipped) > 0 {
+		fmt.Fprintf(s.Out, "Left out %d rows with errors (listed above).\n", len(p.Skipped))
+	}
+	fmt.Fprintf(s.Out, "Look through them: open %s in a browser.\n", res.Index)
+	return nil
+}
+
+func printRow(s Streams, p *plan.Plan, row int) error {
+	for i := range p.Items {
+		it := &p.Items[i]
 		if it.Row != row {
 			continue
 		}
-		msg, err := plan.Render(it)
+		msg, err := p.Render(it)
 		if err != nil {
 			return err
 		}
 		return run.PrintMessage(s.Out, it, msg)
 	}
-	for _, it := range plan.Skipped {
+	for _, it := range p.Skipped {
 		if it.Row == row {
 			return fmt.Errorf("row %d has errors (listed above), so it has no message", row)
 		}
 	}
-	return withHint(fmt.Errorf("no message for row %d of %s", row, plan.Source), "give the row number shown at the left of the sheet; empty rows and repeated recipients have no message of their own")
+	return problem.WithHint(fmt.Errorf("no message for row %d of %s", row, p.Source), "give the row number shown at the left of the sheet; empty rows and repeated recipients have no message of their own")
 }

@@ -19,29 +19,57 @@ import (
 
 	"github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/problem"
 	"github.com/mla-initiative/herald/internal/report"
 	"github.com/mla-initiative/herald/internal/run"
+	"github.com/mla-initiative/herald/internal/screen"
+	"github.com/mla-initiative/herald/internal/send"
 )
 
-func sendFlags() []cli.Flag {
-	return registerKeys([]cli.Flag{
-		&cli.StringFlag{Name: "smtp-host", Usage: "the SMTP server's `HOST` name", EnvVars: []string{"HERALD_SMTP_HOST"}},
-		&cli.IntFlag{Name: "smtp-port", Usage: "the SMTP server's `PORT` (default 587, or 465 with --smtp-tls tls, 25 with none)", EnvVars: []string{"HERALD_SMTP_PORT"}},
-		&cli.StringFlag{Name: "smtp-tls", Value: "starttls", Usage: "`MODE`: starttls, tls (implicit, port 465) or none (plaintext, only when you mean it)", EnvVars: []string{"HERALD_SMTP_TLS"}},
-		&cli.StringFlag{Name: "smtp-user", Usage: "log in as `USER`; the password comes from HERALD_SMTP_PASSWORD, password_command in herald.toml, or a prompt", EnvVars: []string{"HERALD_SMTP_USER"}},
-		&cli.StringFlag{Name: "smtp-auth", Usage: "`METHOD`: plain, login or xoauth2 (the password is then an OAuth2 access token); default: what the server offers", EnvVars: []string{"HERALD_SMTP_AUTH"}},
-		&cli.StringFlag{Name: "smtp-ca", Usage: "also trust the certificate authority in `FILE` (PEM), for a server with a private CA", EnvVars: []string{"HERALD_SMTP_CA"}},
-		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up on a server that does not answer for `DURATION`", EnvVars: []string{"HERALD_TIMEOUT"}},
-		&cli.StringFlag{Name: "log", Usage: "the delivery log `FILE` (default: CAMPAIGN.delivery.jsonl beside the workbook)", EnvVars: []string{"HERALD_LOG"}},
-		&cli.IntFlag{Name: "connections", Value: 1, Usage: "send over `N` connections at once, for relays that allow it", EnvVars: []string{"HERALD_CONNECTIONS"}},
-		&cli.StringFlag{Name: "rate", Value: "30/min", Usage: "at most `RATE` messages: 30/min, 120/hour, 5/s; 0 for no limit", EnvVars: []string{"HERALD_RATE"}},
-		&cli.IntFlag{Name: "daily-cap", Usage: "at most `N` messages delivered in any 24 hours (counted from the log); the rest wait for a later run", EnvVars: []string{"HERALD_DAILY_CAP"}},
-		&cli.IntFlag{Name: "retries", Value: 5, Usage: "try a temporary failure `N` more times, waiting longer each time", EnvVars: []string{"HERALD_RETRIES"}},
-		&cli.DurationFlag{Name: "retry-wait", Value: 30 * time.Second, Usage: "wait `DURATION` before the first retry; it doubles with each retry (greylisting needs minutes)", EnvVars: []string{"HERALD_RETRY_WAIT"}},
-	})
+// sendOptions are the settings of herald send.
+type sendOptions struct {
+	previewOptions // --dry-run previews into --out
+
+	smtpHost, smtpTLS, smtpUser, smtpAuth, smtpCA string
+	smtpPort                                      int // 0: the usual port of the TLS mode
+	timeout                                       time.Duration
+	log                                           string
+	connections                                   int
+	rate                                          string
+	dailyCap, retries                             int
+	retryWait                                     time.Duration
+
+	onlyFailed, resendUnknown, dryRun, yes bool
+	testTo                                 string
 }
 
-func sendCommand(s Streams) *cli.Command {
+func (o *sendOptions) sendFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "smtp-host", Destination: &o.smtpHost, Usage: "the SMTP server's `HOST` name", EnvVars: []string{"HERALD_SMTP_HOST"}},
+		&cli.IntFlag{Name: "smtp-port", Destination: &o.smtpPort, Usage: "the SMTP server's `PORT` (default 587, or 465 with --smtp-tls tls, 25 with none)", EnvVars: []string{"HERALD_SMTP_PORT"}},
+		&cli.StringFlag{Name: "smtp-tls", Value: "starttls", Destination: &o.smtpTLS, Usage: "`MODE`: starttls, tls (implicit, port 465) or none (plaintext: for a server on this computer)", EnvVars: []string{"HERALD_SMTP_TLS"}},
+		&cli.StringFlag{Name: "smtp-user", Destination: &o.smtpUser, Usage: "log in as `USER`; the password comes from HERALD_SMTP_PASSWORD, password_command in herald.toml, or a prompt", EnvVars: []string{"HERALD_SMTP_USER"}},
+		&cli.StringFlag{Name: "smtp-auth", Destination: &o.smtpAuth, Usage: "`METHOD`: plain, login or xoauth2 (the password is then an OAuth2 access token); default: what the server offers", EnvVars: []string{"HERALD_SMTP_AUTH"}},
+		&cli.StringFlag{Name: "smtp-ca", Destination: &o.smtpCA, Usage: "also trust the certificate authority in `FILE` (PEM), for a server with a private CA", EnvVars: []string{"HERALD_SMTP_CA"}},
+		&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Destination: &o.timeout, Usage: "give up on a server that does not answer for `DURATION`", EnvVars: []string{"HERALD_TIMEOUT"}},
+		&cli.StringFlag{Name: "log", Destination: &o.log, Usage: "the delivery log `FILE` (default: CAMPAIGN.delivery.jsonl beside the workbook)", EnvVars: []string{"HERALD_LOG"}},
+		&cli.IntFlag{Name: "connections", Value: 1, Destination: &o.connections, Usage: "send over `N` connections at once, for relays that allow it", EnvVars: []string{"HERALD_CONNECTIONS"}},
+		&cli.StringFlag{Name: "rate", Value: "30/min", Destination: &o.rate, Usage: "at most `RATE` messages: 30/min, 120/hour, 5/s; 0 for no limit", EnvVars: []string{"HERALD_RATE"}},
+		&cli.IntFlag{Name: "daily-cap", Destination: &o.dailyCap, Usage: "at most `N` messages delivered in any 24 hours (counted from the log); the rest wait for a later run", EnvVars: []string{"HERALD_DAILY_CAP"}},
+		&cli.IntFlag{Name: "retries", Value: 5, Destination: &o.retries, Usage: "try a temporary failure `N` more times, waiting longer each time", EnvVars: []string{"HERALD_RETRIES"}},
+		&cli.DurationFlag{Name: "retry-wait", Value: 30 * time.Second, Destination: &o.retryWait, Usage: "wait `DURATION` before the first retry; it doubles with each retry (greylisting needs minutes)", EnvVars: []string{"HERALD_RETRY_WAIT"}},
+		&cli.IntFlag{Name: "limit", Destination: &o.limit, Usage: "send at most `N` messages in this run"},
+		&cli.BoolFlag{Name: "only-failed", Destination: &o.onlyFailed, Usage: "send again to the recipients whose last outcome was a failure (with the row as it is now)"},
+		&cli.BoolFlag{Name: "resend-unknown", Destination: &o.resendUnknown, Usage: "also send to recipients whose outcome is unknown (check the Sent folder first)"},
+		&cli.StringFlag{Name: "test-to", Destination: &o.testTo, Usage: "send every message to `ADDRESS` instead, marked as a test; never counts as delivered"},
+		&cli.BoolFlag{Name: "dry-run", Destination: &o.dryRun, Usage: "preview instead of sending (same as herald preview)"},
+		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.yes, Usage: "do not ask for confirmation"},
+		o.outFlag(),
+	}
+}
+
+func sendCommand(s Streams, cfg *configFile) *cli.Command {
+	o := &sendOptions{previewOptions: previewOptions{row: -1}}
 	return &cli.Command{
 		Name:  "send",
 		Usage: "send the messages over SMTP, once to each recipient, keeping a delivery log",
@@ -70,78 +98,82 @@ Examples:
    herald send --smtp-host smtp.ministry.example --smtp-user secretariat
    herald send --test-to me@ministry.example --limit 3     try it on yourself first
    herald send --only-failed                               after fixing the addresses`,
-		Before: applyConfig,
-		Flags: append(append(inputFlags(), skipInvalidFlag), append(sendFlags(), registerKeys([]cli.Flag{
-			&cli.IntFlag{Name: "limit", Usage: "send at most `N` messages in this run"},
-			&cli.BoolFlag{Name: "only-failed", Usage: "send again to the recipients whose last outcome was a failure (with the row as it is now)"},
-			&cli.BoolFlag{Name: "resend-unknown", Usage: "also send to recipients whose outcome is unknown (check the Sent folder first)"},
-			&cli.StringFlag{Name: "test-to", Usage: "send every message to `ADDRESS` instead, marked as a test; never counts as delivered"},
-			&cli.BoolFlag{Name: "dry-run", Usage: "preview instead of sending (same as herald preview)"},
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
-			&cli.StringFlag{Name: "out", Value: "preview", Usage: "with --dry-run: write the preview into `FOLDER`"},
-		})...)...),
+		Before: o.loadConfig(cfg),
+		Flags:  append(o.flags(true), o.sendFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			in := inputsFrom(c)
-			if c.Bool("dry-run") {
-				return previewAction(c, s, in)
-			}
-			opt, err := sendOptions(c, in)
-			if err != nil {
-				return err
-			}
-			plan, err := prepare(c, s)
-			if err != nil {
-				return err
-			}
-			if err := plan.Ready(in.SkipInvalid); err != nil {
-				return err
-			}
-			if opt.SMTP.Host == "" {
-				return usageError{withHint(fmt.Errorf("no SMTP server"), "give --smtp-host, or smtp_host in herald.toml")}
-			}
-			// Before asking for the password: a setting that cannot work is reported first.
-			if err := opt.SMTP.Check(); err != nil {
-				return usageError{withHint(fmt.Errorf("SMTP settings: %w", err), "check --smtp-host, --smtp-port, --smtp-tls, --smtp-auth and --smtp-ca (or their keys in herald.toml)")}
-			}
-			if err := credentials(c, s, &opt.SMTP); err != nil {
-				return err
-			}
-			opt.Confirm = func(sp *run.SendPlan) (bool, error) { return confirm(c.Context, s, sp, c.Bool("yes")) }
-			progress := newProgress(s)
-			opt.Progress = progress.update
-			res, err := run.Send(c.Context, plan, opt)
-			progress.finish()
-			if err != nil {
-				return err
-			}
-			err = sendSummary(s, res)
-			if !res.Declined && !res.Plan.Test {
-				// The state of the whole campaign, in the words herald status uses.
-				if rep, lerr := report.Load(plan, opt.LogPath); lerr == nil {
-					fmt.Fprintln(s.Out)
-					if werr := rep.WriteSummary(s.Out, report.TextOptions{Color: s.ColorOut}); werr != nil && err == nil {
-						err = werr
-					}
-				}
-			}
-			return err
+			return runSend(c.Context, s, o)
 		},
 	}
 }
 
-func sendOptions(c *cli.Context, in run.Inputs) (run.SendOptions, error) {
-	opt := run.SendOptions{
-		LogPath:       c.String("log"),
-		Limit:         c.Int("limit"),
-		OnlyFailed:    c.Bool("only-failed"),
-		ResendUnknown: c.Bool("resend-unknown"),
-		Connections:   c.Int("connections"),
-		DailyCap:      c.Int("daily-cap"),
-		Retries:       c.Int("retries"),
-		RetryWait:     c.Duration("retry-wait"),
+func runSend(ctx context.Context, s Streams, o *sendOptions) error {
+	if o.dryRun {
+		return runPreview(s, &o.previewOptions)
+	}
+	if os.Getenv("SOURCE_DATE_EPOCH") != "" {
+		// Nix shells set it: fixed dates and numbered Message-IDs are for comparing previews,
+		// and real mail with them would be dated in the past and share Message-IDs, which
+		// mail programs use to drop duplicates.
+		fmt.Fprintln(s.Err, "herald: note: SOURCE_DATE_EPOCH is set; send ignores it (it only fixes the dates and Message-IDs of a preview)")
+	}
+	in := o.inputs(false)
+	opt, err := o.settings(in)
+	if err != nil {
+		return err
+	}
+	p, err := prepare(s, in)
+	if err != nil {
+		return err
+	}
+	if err := p.Ready(in.SkipInvalid); err != nil {
+		return err
+	}
+	if opt.SMTP.Host == "" {
+		return usageHint(errors.New("no SMTP server"), "give --smtp-host, or smtp_host in herald.toml")
+	}
+	// Before asking for the password: a setting that cannot work is reported first.
+	if err := opt.SMTP.Check(); err != nil {
+		return usageHint(fmt.Errorf("SMTP settings: %w", err), "check --smtp-host, --smtp-port, --smtp-tls, --smtp-auth and --smtp-ca (or their keys in herald.toml)")
+	}
+	if err := credentials(ctx, s, &opt.SMTP, o.fromConfig["password-command"]); err != nil {
+		return err
+	}
+	opt.Confirm = func(sel *send.Selection) (bool, error) { return confirm(ctx, s, sel, o.yes) }
+	progress := newProgress(s)
+	opt.Progress = progress.update
+	res, rep, err := run.Send(ctx, p, opt)
+	progress.finish()
+	if res == nil {
+		return err
+	}
+	summaryErr := sendSummary(s, res)
+	if rep != nil {
+		// The state of the whole campaign, in the words herald status uses.
+		fmt.Fprintln(s.Out)
+		if werr := rep.WriteSummary(s.Out, report.TextOptions{Color: s.ColorOut}); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return summaryErr
+}
+
+// settings turns the options into the settings of a send run, checking each.
+func (o *sendOptions) settings(in run.Inputs) (send.Options, error) {
+	opt := send.Options{
+		LogPath:       o.log,
+		Limit:         o.limit,
+		OnlyFailed:    o.onlyFailed,
+		ResendUnknown: o.resendUnknown,
+		Connections:   o.connections,
+		DailyCap:      o.dailyCap,
+		Retries:       o.retries,
+		RetryWait:     o.retryWait,
 	}
 	if opt.LogPath == "" {
 		opt.LogPath = run.LogPath(in)
@@ -155,29 +187,26 @@ func sendOptions(c *cli.Context, in run.Inputs) (run.SendOptions, error) {
 	if opt.RetryWait <= 0 {
 		return opt, usagef("--retry-wait must be a positive duration such as 30s or 2m")
 	}
-	r, err := parseRate(c.String("rate"))
+	r, err := parseRate(o.rate)
 	if err != nil {
-		return opt, usageError{withHint(fmt.Errorf("--rate %q: %v", c.String("rate"), err), "write it as a number of messages per unit: 30/min, 120/hour, 2/s, or 0 for no limit")}
+		return opt, usageHint(fmt.Errorf("--rate %q: %v", o.rate, err), "write it as a number of messages per unit: 30/min, 120/hour, 2/s, or 0 for no limit")
 	}
 	opt.Rate = r
-	if to := c.String("test-to"); to != "" {
-		a, _, err := message.ParseAddress(to)
+	if o.testTo != "" {
+		a, _, err := message.ParseAddress(o.testTo)
 		if err != nil {
 			return opt, usagef("--test-to: %v", err)
 		}
 		opt.TestTo = &a
 	}
-	tls, port, err := tlsMode(c.String("smtp-tls"))
+	tls, err := tlsMode(o.smtpTLS)
 	if err != nil {
 		return opt, err
 	}
-	if c.IsSet("smtp-port") {
-		port = c.Int("smtp-port")
-	}
 	opt.SMTP = mail.Config{
-		Host: c.String("smtp-host"), Port: port, TLS: tls,
-		Username: c.String("smtp-user"), Auth: c.String("smtp-auth"),
-		CAFile: c.String("smtp-ca"), Timeout: c.Duration("timeout"),
+		Host: o.smtpHost, Port: o.smtpPort, TLS: tls,
+		Username: o.smtpUser, Auth: o.smtpAuth,
+		CAFile: o.smtpCA, Timeout: o.timeout,
 	}
 	return opt, nil
 }
@@ -207,22 +236,22 @@ func parseRate(s string) (rate.Limit, error) {
 	return rate.Limit(n / per.Seconds()), nil
 }
 
-func tlsMode(s string) (mail.TLSMode, int, error) {
+func tlsMode(s string) (mail.TLSMode, error) {
 	switch strings.ToLower(s) {
 	case "starttls", "":
-		return mail.StartTLS, 587, nil
+		return mail.StartTLS, nil
 	case "tls", "ssl", "implicit":
-		return mail.ImplicitTLS, 465, nil
+		return mail.ImplicitTLS, nil
 	case "none", "plain", "plaintext":
-		return mail.NoTLS, 25, nil
+		return mail.NoTLS, nil
 	}
-	return 0, 0, usagef("--smtp-tls %q: want starttls, tls or none", s)
+	return 0, usagef("--smtp-tls %q: want starttls, tls or none", s)
 }
 
 // credentials finds the password (or OAuth2 token) without ever taking it from the command
 // line, where other users of the machine could read it: the environment, a command named
 // in the config file, or a prompt on the terminal.
-func credentials(c *cli.Context, s Streams, cfg *mail.Config) error {
+func credentials(ctx context.Context, s Streams, cfg *mail.Config, passwordCommand string) error {
 	if cfg.Username == "" {
 		return nil
 	}
@@ -230,14 +259,10 @@ func credentials(c *cli.Context, s Streams, cfg *mail.Config) error {
 		cfg.Password = pw
 		return nil
 	}
-	cmdline, err := configString(c, "password_command")
-	if err != nil {
-		return usagef("password_command: %v", err)
-	}
-	if cmdline != "" {
-		out, err := exec.CommandContext(c.Context, "sh", "-c", cmdline).Output()
+	if cmdline := passwordCommand; cmdline != "" {
+		out, err := exec.CommandContext(ctx, "sh", "-c", cmdline).Output()
 		if err != nil {
-			return withHint(fmt.Errorf("password_command in the config file failed: %v", err), "run the command yourself to see why; it must print the password and nothing else")
+			return problem.WithHint(fmt.Errorf("password_command in the config file failed: %v", err), "run the command yourself to see why; it must print the password and nothing else")
 		}
 		cfg.Password = strings.TrimRight(string(out), "\r\n")
 		if cfg.Password == "" {
@@ -246,7 +271,7 @@ func credentials(c *cli.Context, s Streams, cfg *mail.Config) error {
 		return nil
 	}
 	if !s.InteractiveIn {
-		return withHint(fmt.Errorf("no password for SMTP user %s", cfg.Username), "set HERALD_SMTP_PASSWORD, or password_command in herald.toml")
+		return problem.WithHint(fmt.Errorf("no password for SMTP user %s", cfg.Username), "set HERALD_SMTP_PASSWORD, or password_command in herald.toml")
 	}
 	f, ok := s.In.(*os.File)
 	if !ok {
@@ -260,7 +285,7 @@ func credentials(c *cli.Context, s Streams, cfg *mail.Config) error {
 		return fmt.Errorf("read password: %w", err)
 	}
 	fmt.Fprintf(s.Err, "Password for %s at %s: ", cfg.Username, cfg.Host)
-	pw, err := readOrInterrupt(c.Context, func() ([]byte, error) { return term.ReadPassword(fd) })
+	pw, err := readOrInterrupt(ctx, func() ([]byte, error) { return term.ReadPassword(fd) })
 	fmt.Fprintln(s.Err)
 	if errors.Is(err, errInterruptedAtPrompt) {
 		_ = term.Restore(fd, saved)
@@ -299,7 +324,7 @@ func readOrInterrupt[T any](ctx context.Context, read func() (T, error)) (T, err
 	}
 }
 
-func confirm(ctx context.Context, s Streams, sp *run.SendPlan, yes bool) (bool, error) {
+func confirm(ctx context.Context, s Streams, sp *send.Selection, yes bool) (bool, error) {
 	w := s.Err
 	fmt.Fprintf(w, "Campaign:   %s (log %s)\n", sp.Campaign, sp.LogPath)
 	fmt.Fprintf(w, "Server:     %s\n", sp.Server)
@@ -336,7 +361,7 @@ func confirm(ctx context.Context, s Streams, sp *run.SendPlan, yes bool) (bool, 
 		return true, nil
 	}
 	if !s.InteractiveIn {
-		return false, usageError{withHint(fmt.Errorf("not sending without confirmation: standard input is not a terminal"), "add --yes to send without being asked")}
+		return false, usageHint(errors.New("not sending without confirmation: standard input is not a terminal"), "add --yes to send without being asked")
 	}
 	fmt.Fprint(w, "Send now? Type yes to send: ")
 	answer, err := readOrInterrupt(ctx, func() (string, error) { return bufio.NewReader(s.In).ReadString('\n') })
@@ -373,7 +398,7 @@ type progress struct {
 
 func newProgress(s Streams) *progress { return &progress{s: s} }
 
-func (p *progress) update(ev run.Progress) {
+func (p *progress) update(ev send.Progress) {
 	if p.s.InteractiveIn && p.bar == nil && ev.Total > 0 {
 		p.bar = progressbar.NewOptions(ev.Total, progressbar.OptionSetWriter(p.s.Err), progressbar.OptionShowCount(), progressbar.OptionSetDescription("sending"), progressbar.OptionClearOnFinish())
 	}
@@ -381,7 +406,7 @@ func (p *progress) update(ev run.Progress) {
 		if p.bar != nil {
 			p.bar.Clear()
 		}
-		fmt.Fprintf(p.s.Err, "connection: %s: %s\n", ev.Outcome, ev.Detail)
+		fmt.Fprintf(p.s.Err, "connection: %s: %s\n", ev.Outcome, screen.CleanLine(ev.Detail))
 		return
 	}
 	to := ""
@@ -397,7 +422,7 @@ func (p *progress) update(ev run.Progress) {
 		if p.bar != nil {
 			p.bar.Clear()
 		}
-		fmt.Fprintf(p.s.Err, "[%d/%d] row %d %s: %s: %s\n", ev.Done, ev.Total, ev.Item.Row, to, ev.Outcome, ev.Detail)
+		fmt.Fprintf(p.s.Err, "[%d/%d] row %d %s: %s: %s\n", ev.Done, ev.Total, ev.Item.Row, to, ev.Outcome, screen.CleanLine(ev.Detail))
 	}
 	if p.bar != nil {
 		p.bar.Set(ev.Done)
@@ -411,9 +436,9 @@ func (p *progress) finish() {
 }
 
 // sendSummary prints what a run did and decides its exit code.
-func sendSummary(s Streams, res *run.SendResult) error {
+func sendSummary(s Streams, res *send.Result) error {
 	w := s.Out
-	sp := res.Plan
+	sp := res.Selection
 	if res.Declined {
 		fmt.Fprintln(w, "Nothing was sent.")
 		return nil
@@ -437,13 +462,13 @@ func sendSummary(s Streams, res *run.SendResult) error {
 			fmt.Fprintln(w, "Use --only-failed or --resend-unknown to send to those, or herald status to see them.")
 		}
 		if sp.Failed+sp.Unknown+sp.OverDaily+sp.NeverSent > 0 {
-			return exitError{ExitNotDelivered}
+			return quietExit{ExitNotDelivered}
 		}
 		return nil
 	}
 	if res.Stopped != "" && res.Delivered == 0 && res.Failed == 0 && len(res.Unknown) == 0 {
 		// Nothing was attempted: the run could not start (a refused login, no server).
-		return withHint(fmt.Errorf("nothing was sent: %s", res.Stopped), fmt.Sprintf("all %d messages are pending: run the same herald send again once the cause is fixed", len(sp.Selected)))
+		return problem.WithHint(fmt.Errorf("nothing was sent: %s", res.Stopped), fmt.Sprintf("all %d messages are pending: run the same herald send again once the cause is fixed", len(sp.Selected)))
 	}
 	kind := "Delivered"
 	if sp.Test {
@@ -451,14 +476,14 @@ func sendSummary(s Streams, res *run.SendResult) error {
 	}
 	fmt.Fprintf(w, "%s: %d. Failed: %d. Unknown: %d. Not sent: %d.\n", kind, res.Delivered, res.Failed, len(res.Unknown), res.Pending)
 	for _, u := range res.Unknown {
-		fmt.Fprintf(w, "  unknown: row %d %s Message-ID <%s>: %s\n", u.Row, u.To, u.MessageID, u.Detail)
+		fmt.Fprintf(w, "  unknown: row %d %s Message-ID <%s>: %s\n", u.Row, u.To, u.MessageID, screen.CleanLine(u.Detail))
 	}
 	if len(res.Unknown) > 0 {
 		fmt.Fprintln(w, "  The server may have these: look for their Message-IDs in the Sent folder or the server's log; send them again only with --resend-unknown.")
 	}
 	switch {
 	case res.Stopped != "":
-		fmt.Fprintf(w, "Stopped: %s\n", res.Stopped)
+		fmt.Fprintf(w, "Stopped: %s\n", screen.CleanLine(res.Stopped))
 		fmt.Fprintln(w, "The rest is pending: run the same herald send again once the cause is fixed.")
 	case res.Cancelled:
 		fmt.Fprintln(w, "Interrupted: the messages in flight were finished and recorded. Run the same herald send again to send the rest.")
@@ -469,7 +494,7 @@ func sendSummary(s Streams, res *run.SendResult) error {
 		// exit 0 only says that the tester got every test message.
 		if res.Failed+len(res.Unknown)+res.Pending > 0 || res.Stopped != "" {
 			fmt.Fprintf(w, "Not every test message reached %s: fix the cause and run the same test again.\n", sp.TestTo)
-			return exitError{ExitNotDelivered}
+			return quietExit{ExitNotDelivered}
 		}
 		return nil
 	}
@@ -479,23 +504,7 @@ func sendSummary(s Streams, res *run.SendResult) error {
 	// Exit 0 means everyone selected is delivered and nobody from an earlier run is left
 	// failed, unknown or never sent, so that a script can ask "are we done?".
 	if res.Failed+len(res.Unknown)+res.Pending+sp.OverDaily+sp.Failed+sp.Unknown+sp.NeverSent > 0 || res.Stopped != "" {
-		return exitError{ExitNotDelivered}
+		return quietExit{ExitNotDelivered}
 	}
-	return nil
-}
-
-func previewAction(c *cli.Context, s Streams, in run.Inputs) error {
-	plan, res, err := run.Preview(in, c.String("out"), c.Int("limit"))
-	if plan != nil {
-		printProblems(s, plan.Problems)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(s.Out, "Rendered %d of %d messages into %s/ (nothing was sent).\n", res.Messages, len(plan.Items), res.Dir)
-	if len(plan.Skipped) > 0 {
-		fmt.Fprintf(s.Out, "Left out %d rows with errors (listed above).\n", len(plan.Skipped))
-	}
-	fmt.Fprintf(s.Out, "Look through them: open %s in a browser.\n", res.Index)
 	return nil
 }

@@ -11,7 +11,16 @@ import (
 	"github.com/mla-initiative/herald/internal/run"
 )
 
-func statusCommand(s Streams) *cli.Command {
+// statusOptions are the settings of herald status.
+type statusOptions struct {
+	inputOptions
+	log    string
+	format string
+	export string
+}
+
+func statusCommand(s Streams, cfg *configFile) *cli.Command {
+	o := &statusOptions{}
 	return &cli.Command{
 		Name:  "status",
 		Usage: "show who has the message, who does not and why, from the delivery log",
@@ -32,56 +41,54 @@ Examples:
    herald status
    herald status --campaign invitation --export report.xlsx
    herald status --format json | jq '.[] | select(.status == "failed")'`,
-		Before: applyConfig,
-		Flags: append(append(inputFlags(), registerKeys([]cli.Flag{
-			&cli.StringFlag{Name: "log", Usage: "the delivery log `FILE` (default: CAMPAIGN.delivery.jsonl beside the workbook)", EnvVars: []string{"HERALD_LOG"}},
-		})...),
+		Before: o.loadConfig(cfg),
+		Flags: append(o.flags(false),
+			&cli.StringFlag{Name: "log", Destination: &o.log, Usage: "the delivery log `FILE` (default: CAMPAIGN.delivery.jsonl beside the workbook)", EnvVars: []string{"HERALD_LOG"}},
 			// Not config keys: they decide what one look at the log shows.
-			&cli.StringFlag{Name: "format", Value: "table", Usage: "`FORMAT` of the report: table, csv or json"},
-			&cli.StringFlag{Name: "export", Usage: "also write the workbook with the outcome of each row to `FILE`.xlsx or .csv"},
+			&cli.StringFlag{Name: "format", Value: "table", Destination: &o.format, Usage: "`FORMAT` of the report: table, csv or json"},
+			&cli.StringFlag{Name: "export", Destination: &o.export, Usage: "also write the workbook with the outcome of each row to `FILE`.xlsx or .csv"},
 		),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			return statusAction(c, s)
+			return runStatus(s, o)
 		},
 	}
 }
 
-func statusAction(c *cli.Context, s Streams) error {
-	format := strings.ToLower(c.String("format"))
+func runStatus(s Streams, o *statusOptions) error {
+	format := strings.ToLower(o.format)
 	switch format {
 	case "table", "csv", "json":
 	default:
-		return usagef("--format %q: want table, csv or json", c.String("format"))
+		return usagef("--format %q: want table, csv or json", o.format)
 	}
-	export := c.String("export")
-	if ext := strings.ToLower(filepath.Ext(export)); export != "" && ext != ".xlsx" && ext != ".csv" {
-		return usageError{withHint(fmt.Errorf("--export %s: cannot tell the kind of file", export), "name the file .xlsx (a workbook) or .csv")}
+	if ext := strings.ToLower(filepath.Ext(o.export)); o.export != "" && ext != ".xlsx" && ext != ".csv" {
+		return usageHint(fmt.Errorf("--export %s: cannot tell the kind of file", o.export), "name the file .xlsx (a workbook) or .csv")
 	}
 
-	in := inputsFrom(c)
-	plan, err := run.Prepare(in, nil)
+	in := o.inputs(false)
+	p, err := run.Prepare(in, nil)
 	if err != nil {
 		return err
 	}
 	// Rows with errors are part of the report (skipped); errors in the template or the
 	// workbook as a whole leave no rows to report on.
-	if err := plan.Ready(true); err != nil {
-		printProblems(s, plan.Problems)
+	if err := p.Ready(true); err != nil {
+		printProblems(s, p.Problems)
 		return err
 	}
-	logPath := c.String("log")
+	logPath := o.log
 	if logPath == "" {
 		logPath = run.LogPath(in)
 	}
-	rep, err := report.Load(plan, logPath)
+	rep, err := report.Load(p, logPath)
 	if err != nil {
 		return err
 	}
-	if export != "" {
-		if err := rep.Export(export); err != nil {
+	if o.export != "" {
+		if err := rep.Export(o.export); err != nil {
 			return err
 		}
 	}
@@ -96,11 +103,11 @@ func statusAction(c *cli.Context, s Streams) error {
 	if err != nil {
 		return fmt.Errorf("write the report: %w", err)
 	}
-	if export != "" {
-		fmt.Fprintf(s.Err, "Wrote %s: %d rows with their status.\n", export, len(plan.Table.Rows))
+	if o.export != "" {
+		fmt.Fprintf(s.Err, "Wrote %s: %d rows with their status.\n", o.export, len(p.Table.Rows))
 	}
 	if !rep.AllDelivered() {
-		return exitError{ExitNotDelivered}
+		return quietExit{ExitNotDelivered}
 	}
 	return nil
 }

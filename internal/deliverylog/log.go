@@ -7,10 +7,19 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
 )
+
+var unsafeFileChars = regexp.MustCompile(`[^\p{L}\p{N}._-]+`)
+
+// FileName is the name of a campaign's log file: the campaign with every run of characters
+// that some file system refuses replaced by "_", then ".delivery.jsonl".
+func FileName(campaign string) string {
+	return unsafeFileChars.ReplaceAllString(campaign, "_") + ".delivery.jsonl"
+}
 
 // ErrLocked is returned by [Open] when another run has the log open.
 var ErrLocked = errors.New("delivery log is in use by another herald run")

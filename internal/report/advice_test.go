@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 
 	"github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/mail/mailtest"
+	"github.com/mla-initiative/herald/internal/report"
 	"github.com/mla-initiative/herald/internal/run"
+	"github.com/mla-initiative/herald/internal/send"
 )
 
 // A permanent 5.1.1 failure advises correcting the address. Correcting the To address
@@ -21,12 +23,12 @@ func TestFollowingTheAdviceForABadAddress(t *testing.T) {
 	in := campaign(t, "Email,Name\nana@a.test,Ana\nbob@typo.test,Bob\n")
 	srv := mailtest.Start(t, mailtest.Options{})
 	srv.OnRcpt("bob@typo.test", mailtest.Step{Reply: &mailtest.Reply{Code: 550, Enhanced: "5.1.1", Text: "<bob@typo.test>: user unknown"}})
-	opt := run.SendOptions{
+	opt := send.Options{
 		LogPath:     run.LogPath(in),
 		SMTP:        mail.Config{Host: srv.Host, Port: srv.Port, TLS: mail.NoTLS, HELO: "client.test", Timeout: 20 * time.Second},
 		Connections: 1, Rate: rate.Inf, Retries: 0, RetryWait: time.Millisecond,
 	}
-	if _, err := run.Send(context.Background(), prepare(t, in), opt); err != nil {
+	if _, err := send.Run(context.Background(), prepare(t, in), opt); err != nil {
 		t.Fatal(err)
 	}
 	r := load(t, prepare(t, in), run.LogPath(in))
@@ -39,11 +41,11 @@ func TestFollowingTheAdviceForABadAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt.OnlyFailed = strings.Contains(advice, "--only-failed")
-	if _, err := run.Send(context.Background(), prepare(t, in), opt); err != nil {
+	if _, err := send.Run(context.Background(), prepare(t, in), opt); err != nil {
 		t.Fatal(err)
 	}
 	r = load(t, prepare(t, in), run.LogPath(in))
-	if got := r.Recipients[1]; got.Status != Delivered {
+	if got := r.Recipients[1]; got.Status != report.Delivered {
 		t.Errorf("after following %q: row 3 is %s (action %q); want delivered", advice, got.Status, got.Action)
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"bytes"
@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/mla-initiative/herald/internal/deliverylog"
+	"github.com/mla-initiative/herald/internal/plan"
+	"github.com/mla-initiative/herald/internal/report"
 	"github.com/mla-initiative/herald/internal/run"
 )
 
 // benchCampaign is a workbook of n recipients and a log in which they are a mix of
 // delivered (most), failed, unknown and pending, with a retry for each failure.
-func benchCampaign(b *testing.B, n int) (*run.Plan, string) {
+func benchCampaign(b *testing.B, n int) (*plan.Plan, string) {
 	b.Helper()
 	var csv strings.Builder
 	csv.WriteString("Email,Name,Cc,Note\n")
@@ -68,18 +70,18 @@ func benchCampaign(b *testing.B, n int) (*run.Plan, string) {
 }
 
 // BenchmarkStatus10000 is herald status on 10,000 recipients once the workbook is planned:
-// read and fold the log, join it with the plan, and write the table and the JSON.
+// read and fold the log, join it with the pl, and write the table and the JSON.
 func BenchmarkStatus10000(b *testing.B) {
 	p, path := benchCampaign(b, 10000)
 	for b.Loop() {
-		r, err := Load(p, path)
+		r, err := report.Load(p, path)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if r.Counts.Total() != 10000 {
 			b.Fatalf("got %d recipients, want 10000", r.Counts.Total())
 		}
-		if err := r.WriteTable(io.Discard, TextOptions{}); err != nil {
+		if err := r.WriteTable(io.Discard, report.TextOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		if err := r.WriteJSON(io.Discard); err != nil {
@@ -91,7 +93,7 @@ func BenchmarkStatus10000(b *testing.B) {
 // BenchmarkExport10000 is herald status --export report.xlsx (or .csv) on 10,000 recipients.
 func BenchmarkExport10000(b *testing.B) {
 	p, path := benchCampaign(b, 10000)
-	r, err := Load(p, path)
+	r, err := report.Load(p, path)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"archive/zip"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/mla-initiative/herald/internal/contacts"
 	"github.com/mla-initiative/herald/internal/deliverylog"
+	"github.com/mla-initiative/herald/internal/report"
 	"github.com/mla-initiative/herald/internal/run"
 )
 
@@ -126,7 +127,7 @@ func TestSummaryControlCharacters(t *testing.T) {
 	)
 	r := load(t, p, path)
 	var buf bytes.Buffer
-	if err := r.WriteTable(&buf, TextOptions{}); err != nil {
+	if err := r.WriteTable(&buf, report.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if regexp.MustCompile(`[\x00-\x08\x0b-\x1f\x7f]`).MatchString(buf.String()) {

@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"context"
@@ -11,7 +11,10 @@ import (
 
 	"github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/mail/mailtest"
+	"github.com/mla-initiative/herald/internal/plan"
+	"github.com/mla-initiative/herald/internal/report"
 	"github.com/mla-initiative/herald/internal/run"
+	"github.com/mla-initiative/herald/internal/send"
 )
 
 // plainTemplate is a template with nothing but text: the report is about sending.
@@ -50,7 +53,7 @@ func campaign(t testing.TB, csv string) run.Inputs {
 	return run.Inputs{Contacts: contacts, Template: tmpl, SkipInvalid: true}
 }
 
-func prepare(t testing.TB, in run.Inputs) *run.Plan {
+func prepare(t testing.TB, in run.Inputs) *plan.Plan {
 	t.Helper()
 	p, err := run.Prepare(in, nil)
 	if err != nil {
@@ -67,7 +70,7 @@ func prepare(t testing.TB, in run.Inputs) *run.Plan {
 // for hang@e.test; a limit leaves the last row pending and the invalid row is skipped.
 // It takes three runs, so that the message the server hangs up on is known: which message
 // reaches DATA first within a run is the engine's business.
-func sendEveryOutcome(t testing.TB) (run.Inputs, *run.Plan) {
+func sendEveryOutcome(t testing.TB) (run.Inputs, *plan.Plan) {
 	t.Helper()
 	in := campaign(t, outcomesCSV)
 	p := prepare(t, in)
@@ -75,7 +78,7 @@ func sendEveryOutcome(t testing.TB) (run.Inputs, *run.Plan) {
 	srv.OnRcpt("perm@b.test", mailtest.Step{Reply: &mailtest.Reply{Code: 550, Enhanced: "5.1.1", Text: "<perm@b.test>: user unknown"}})
 	grey := mailtest.Step{Reply: &mailtest.Reply{Code: 451, Enhanced: "4.7.1", Text: "greylisted, try later"}}
 	srv.OnRcpt("temp@c.test", grey, grey, grey)
-	opt := run.SendOptions{
+	opt := send.Options{
 		LogPath:     run.LogPath(in),
 		SMTP:        mail.Config{Host: srv.Host, Port: srv.Port, TLS: mail.NoTLS, HELO: "client.test", Timeout: 20 * time.Second},
 		Connections: 1,
@@ -97,7 +100,7 @@ func sendEveryOutcome(t testing.TB) (run.Inputs, *run.Plan) {
 			srv.OnData(mailtest.Step{NoReply: true, HangUp: true})
 		}
 		opt.Limit = r.limit
-		res, err := run.Send(context.Background(), p, opt)
+		res, err := send.Run(context.Background(), p, opt)
 		if err != nil {
 			t.Fatalf("send %d: %v", i+1, err)
 		}
@@ -109,9 +112,9 @@ func sendEveryOutcome(t testing.TB) (run.Inputs, *run.Plan) {
 	return in, p
 }
 
-func load(t testing.TB, p *run.Plan, logPath string) *Report {
+func load(t testing.TB, p *plan.Plan, logPath string) *report.Report {
 	t.Helper()
-	r, err := Load(p, logPath)
+	r, err := report.Load(p, logPath)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

@@ -1,10 +1,11 @@
-package report
+package report_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"testing"
 
+	"github.com/mla-initiative/herald/internal/report"
 	"github.com/mla-initiative/herald/internal/run"
 )
 
@@ -31,7 +32,7 @@ func TestJSONReplyWithoutServerReply(t *testing.T) {
 	}
 	hungUp := 0
 	for _, o := range list {
-		if o.Status == Unknown && o.Code == 0 && o.Error != "" {
+		if o.Status == report.Unknown && o.Code == 0 && o.Error != "" {
 			hungUp++
 		}
 		if o.Code == 0 && o.Reply != "" {

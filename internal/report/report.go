@@ -11,7 +11,8 @@ import (
 
 	"github.com/mla-initiative/herald/internal/deliverylog"
 	"github.com/mla-initiative/herald/internal/message"
-	"github.com/mla-initiative/herald/internal/run"
+	"github.com/mla-initiative/herald/internal/plan"
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
 // The states of a recipient, in the order reports list them.
@@ -82,7 +83,7 @@ func (c Counts) Of(state string) int {
 // Report is the state of every recipient of a campaign: the workbook joined with the log.
 type Report struct {
 	Campaign string
-	Source   string // the workbook, as run.Plan names it
+	Source   string // the workbook, as plan.Plan names it
 	LogPath  string
 	// NoLog is true when the log does not exist yet: nothing has been sent.
 	NoLog bool
@@ -99,7 +100,7 @@ type Report struct {
 	// Location is the time zone times are shown in, except in JSON (UTC); nil means local.
 	Location *time.Location
 
-	plan *run.Plan
+	plan *plan.Plan
 	// byRow maps a sheet row to its index in Recipients. A row that repeats an earlier
 	// row's recipient maps to that recipient, and dupOf names the earlier row.
 	byRow map[int]int
@@ -127,25 +128,25 @@ func (r *Report) NotDelivered() []Recipient {
 // Load reads the log at logPath and builds the report of plan's campaign. A log that does
 // not exist yet is not an error: everyone is pending. A log cut short by a crash reads as
 // far as it is whole.
-func Load(plan *run.Plan, logPath string) (*Report, error) {
+func Load(pl *plan.Plan, logPath string) (*Report, error) {
 	records, err := deliverylog.Read(logPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		r := Build(plan, nil, logPath)
+		r := Build(pl, nil, logPath)
 		r.NoLog = true
-		r.OtherCampaigns = campaignsBeside(logPath, plan.Campaign)
+		r.OtherCampaigns = campaignsBeside(logPath, pl.Campaign)
 		return r, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return Build(plan, records, logPath), nil
+	return Build(pl, records, logPath), nil
 }
 
 // campaignsBeside names the campaigns whose logs are in the folder of logPath.
 func campaignsBeside(logPath, campaign string) []string {
 	const suffix = ".delivery.jsonl"
 	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(logPath), "*"+suffix))
-	own := run.LogFileName(campaign)
+	own := deliverylog.FileName(campaign)
 	var out []string
 	for _, m := range matches {
 		if base := filepath.Base(m); base != own {
@@ -156,18 +157,18 @@ func campaignsBeside(logPath, campaign string) []string {
 }
 
 // Build joins plan and the log's records into the report of plan's campaign.
-func Build(plan *run.Plan, records []deliverylog.Record, logPath string) *Report {
-	states := deliverylog.Fold(records, plan.Campaign)
+func Build(pl *plan.Plan, records []deliverylog.Record, logPath string) *Report {
+	states := deliverylog.Fold(records, pl.Campaign)
 	r := &Report{
-		Campaign: plan.Campaign, Source: plan.Source, LogPath: logPath, plan: plan,
-		Recipients: make([]Recipient, 0, len(plan.Items)+len(plan.Skipped)),
-		byRow:      make(map[int]int, len(plan.Items)+len(plan.Skipped)),
+		Campaign: pl.Campaign, Source: pl.Source, LogPath: logPath, plan: pl,
+		Recipients: make([]Recipient, 0, len(pl.Items)+len(pl.Skipped)),
+		byRow:      make(map[int]int, len(pl.Items)+len(pl.Skipped)),
 	}
-	r.OtherCampaigns = otherCampaigns(records, plan.Campaign)
+	r.OtherCampaigns = otherCampaigns(records, pl.Campaign)
 
-	problems := firstErrors(plan)
-	seen := make(map[string]bool, len(plan.Items))
-	items, skipped := plan.Items, plan.Skipped
+	problems := firstErrors(pl)
+	seen := make(map[string]bool, len(pl.Items))
+	items, skipped := pl.Items, pl.Skipped
 	// Both lists are in sheet order; merging them keeps it.
 	for len(items) > 0 || len(skipped) > 0 {
 		var rc Recipient
@@ -192,13 +193,13 @@ func Build(plan *run.Plan, records []deliverylog.Record, logPath string) *Report
 			it := &skipped[0]
 			skipped = skipped[1:]
 			rc = Recipient{Row: it.Row, Status: Skipped, InWorkbook: true, To: addrs(it.To), Cc: addrs(it.Cc)}
-			if email := emailCell(plan, it); len(rc.To) == 0 && email != "" {
+			if email := emailCell(pl, it); len(rc.To) == 0 && email != "" {
 				// The address that could not be read, so that the reader sees who it is.
 				rc.To = []string{email}
 			}
 			if p, ok := problems[it.Row]; ok {
 				rc.Error = p.Message
-				rc.Action = "fix " + place(p.Where, plan.Table.File) + ", then herald send"
+				rc.Action = "fix " + place(p.Where, pl.Table.File) + ", then herald send"
 			}
 		}
 		if rc.Action == "" {
@@ -223,7 +224,7 @@ func Build(plan *run.Plan, records []deliverylog.Record, logPath string) *Report
 		}
 		return strings.Compare(a.Key, b.Key)
 	})
-	r.dupOf = plan.DuplicateOf
+	r.dupOf = pl.DuplicateOf
 	for row, first := range r.dupOf {
 		if i, ok := r.byRow[first]; ok {
 			r.byRow[row] = i
@@ -292,12 +293,12 @@ func action(rc Recipient) string {
 }
 
 // emailCell is the row's Email cell as written, whatever the column's header.
-func emailCell(plan *run.Plan, it *run.Item) string {
-	col, err := plan.Table.Lookup("Email")
+func emailCell(pl *plan.Plan, it *plan.Item) string {
+	col, err := pl.Table.Lookup("Email")
 	if err != nil {
 		return ""
 	}
-	return it.Fields[plan.Table.Columns[col].Name]
+	return it.Fields[pl.Table.Columns[col].Name]
 }
 
 // place names the place of a problem within the workbook: "cell Authorities!H2 (Email)",
@@ -311,9 +312,9 @@ func place(where, file string) string {
 }
 
 // firstErrors returns the first error of each row, which names the cell to fix.
-func firstErrors(plan *run.Plan) map[int]run.Problem {
-	out := map[int]run.Problem{}
-	for _, p := range plan.Problems {
+func firstErrors(pl *plan.Plan) map[int]problem.Problem {
+	out := map[int]problem.Problem{}
+	for _, p := range pl.Problems {
 		if p.Row == 0 || p.Warning {
 			continue
 		}

@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/mla-initiative/herald/internal/contacts"
 	"github.com/mla-initiative/herald/internal/deliverylog"
+	"github.com/mla-initiative/herald/internal/report"
 	"github.com/mla-initiative/herald/internal/run"
 )
 
@@ -33,13 +34,13 @@ func TestEveryOutcome(t *testing.T) {
 		attempts int
 		action   string // a part of Action; "" requires none
 	}{
-		{2, "ok1@a.test", Delivered, "", 250, 1, ""},
-		{3, "perm@b.test", Failed, deliverylog.FailurePermanent, 550, 1, "correct the address, then herald send"},
-		{4, "temp@c.test", Failed, deliverylog.FailureTemporary, 451, 3, "herald send --only-failed"},
-		{5, "bad@@d.test", Skipped, "", 0, 0, "fix line 5, column A (Email), then herald send"},
-		{6, "hang@e.test", Unknown, "", 0, 1, "herald send --resend-unknown"},
-		{7, "ok2@f.test", Delivered, "", 250, 1, ""},
-		{9, "later@g.test", Pending, "", 0, 0, "herald send"},
+		{2, "ok1@a.test", report.Delivered, "", 250, 1, ""},
+		{3, "perm@b.test", report.Failed, deliverylog.FailurePermanent, 550, 1, "correct the address, then herald send"},
+		{4, "temp@c.test", report.Failed, deliverylog.FailureTemporary, 451, 3, "herald send --only-failed"},
+		{5, "bad@@d.test", report.Skipped, "", 0, 0, "fix line 5, column A (Email), then herald send"},
+		{6, "hang@e.test", report.Unknown, "", 0, 1, "herald send --resend-unknown"},
+		{7, "ok2@f.test", report.Delivered, "", 250, 1, ""},
+		{9, "later@g.test", report.Pending, "", 0, 0, "herald send"},
 	}
 	if len(r.Recipients) != len(want) {
 		t.Fatalf("got %d recipients, want %d: %+v", len(r.Recipients), len(want), r.Recipients)
@@ -54,7 +55,7 @@ func TestEveryOutcome(t *testing.T) {
 		if (w.action == "") != (got.Action == "") || !strings.Contains(got.Action, w.action) {
 			t.Errorf("row %d: got action %q, want one containing %q", w.row, got.Action, w.action)
 		}
-		if (got.Status == Delivered || got.Status == Failed || got.Status == Unknown) && (got.MessageID == "" || got.LastAttempt.IsZero()) {
+		if (got.Status == report.Delivered || got.Status == report.Failed || got.Status == report.Unknown) && (got.MessageID == "" || got.LastAttempt.IsZero()) {
 			t.Errorf("row %d (%s): got Message-ID %q, last attempt %v; want both", w.row, got.Status, got.MessageID, got.LastAttempt)
 		}
 	}
@@ -64,7 +65,7 @@ func TestEveryOutcome(t *testing.T) {
 	if got := r.Recipients[0].Cc; !slices.Equal(got, []string{"desk@a.test"}) {
 		t.Errorf("row 2: got Cc %q, want [desk@a.test]", got)
 	}
-	wantCounts := Counts{Delivered: 2, Failed: 2, Unknown: 1, Pending: 1, Skipped: 1, Temporary: 1, Permanent: 1}
+	wantCounts := report.Counts{Delivered: 2, Failed: 2, Unknown: 1, Pending: 1, Skipped: 1, Temporary: 1, Permanent: 1}
 	if r.Counts != wantCounts {
 		t.Errorf("got counts %+v, want %+v", r.Counts, wantCounts)
 	}
@@ -79,10 +80,10 @@ func TestWriteTable(t *testing.T) {
 	in, p := sendEveryOutcome(t)
 	r := load(t, p, run.LogPath(in))
 	var plain, color bytes.Buffer
-	if err := r.WriteTable(&plain, TextOptions{}); err != nil {
+	if err := r.WriteTable(&plain, report.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.WriteTable(&color, TextOptions{Color: true}); err != nil {
+	if err := r.WriteTable(&color, report.TextOptions{Color: true}); err != nil {
 		t.Fatal(err)
 	}
 	out := plain.String()
@@ -231,24 +232,6 @@ func TestWriteCSV(t *testing.T) {
 	}
 }
 
-func TestInert(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"=1+1", "'=1+1"},
-		{"+221 33", "'+221 33"},
-		{"-5", "'-5"},
-		{"@SUM(A1)", "'@SUM(A1)"},
-		{"\t=1", "'\t=1"},
-		{"a=1", "a=1"},
-		{"", ""},
-		{"550 5.1.1", "550 5.1.1"},
-	}
-	for _, tt := range tests {
-		if got := inert(tt.in); got != tt.want {
-			t.Errorf("inert(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // exportHeader is outcomesCSV's header with the report's columns.
 var exportHeader = []string{"Email", "Name", "Cc", "Note", "Status", "Sent at", "Message-ID", "Server reply / error", "Attempts"}
 
@@ -319,7 +302,7 @@ func TestExportXLSX(t *testing.T) {
 		header = append(header, c.Header)
 	}
 	if !slices.Equal(header, exportHeader) || tb.Sheet != "Report" {
-		t.Errorf("got sheet %q, header %q; want Report, %q", tb.Sheet, header, exportHeader)
+		t.Errorf("got sheet %q, header %q; want report.Report, %q", tb.Sheet, header, exportHeader)
 	}
 	if len(tb.Rows) != 8 {
 		t.Fatalf("got %d rows, want 8", len(tb.Rows))
@@ -341,7 +324,7 @@ func TestNoLog(t *testing.T) {
 	in := campaign(t, outcomesCSV)
 	p := prepare(t, in)
 	// Another campaign's log in the same folder is pointed out.
-	other := filepath.Join(filepath.Dir(in.Contacts), run.LogFileName("gala"))
+	other := filepath.Join(filepath.Dir(in.Contacts), deliverylog.FileName("gala"))
 	if err := os.WriteFile(other, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +333,7 @@ func TestNoLog(t *testing.T) {
 		t.Errorf("got no log %t, counts %+v; want no log, 6 pending, 1 skipped", r.NoLog, r.Counts)
 	}
 	var buf bytes.Buffer
-	if err := r.WriteTable(&buf, TextOptions{}); err != nil {
+	if err := r.WriteTable(&buf, report.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"No delivery log at " + run.LogPath(in) + " yet: nothing has been sent", "other campaigns in that folder: gala"} {
@@ -420,20 +403,20 @@ func TestCrashedLogAndGoneRecipients(t *testing.T) {
 			t.Errorf("row 7: got detail %q, want it to say no outcome was recorded", rc.Detail())
 		}
 	}
-	want := map[int]string{2: Delivered, 3: Pending, 4: Pending, 5: Skipped, 6: Pending, 7: Unknown, 9: Pending}
+	want := map[int]string{2: report.Delivered, 3: report.Pending, 4: report.Pending, 5: report.Skipped, 6: report.Pending, 7: report.Unknown, 9: report.Pending}
 	for row, w := range want {
 		if got[row] != w {
 			t.Errorf("row %d: got %q, want %q", row, got[row], w)
 		}
 	}
-	if len(r.Gone) != 1 || r.Gone[0].Key != "gone@x.test" || r.Gone[0].Status != Failed || r.Gone[0].Row != 3 || r.Gone[0].InWorkbook {
+	if len(r.Gone) != 1 || r.Gone[0].Key != "gone@x.test" || r.Gone[0].Status != report.Failed || r.Gone[0].Row != 3 || r.Gone[0].InWorkbook {
 		t.Fatalf("got gone %+v, want gone@x.test, failed, row 3", r.Gone)
 	}
 	if r.Counts.Total() != 7 || r.Counts.Failed != 0 {
 		t.Errorf("got counts %+v; want 7 recipients and the gone one not counted", r.Counts)
 	}
 	var buf bytes.Buffer
-	if err := r.WriteTable(&buf, TextOptions{}); err != nil {
+	if err := r.WriteTable(&buf, report.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -480,7 +463,7 @@ func TestCampaignsInOneLog(t *testing.T) {
 					r.Campaign, r.Counts.Delivered, r.OtherCampaigns, r.AllDelivered(), tt.campaign, tt.delivered, tt.others, tt.allDone)
 			}
 			var buf bytes.Buffer
-			if err := r.WriteTable(&buf, TextOptions{}); err != nil {
+			if err := r.WriteTable(&buf, report.TextOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if !regexp.MustCompile(tt.tableMatch).MatchString(buf.String()) {
@@ -492,16 +475,16 @@ func TestCampaignsInOneLog(t *testing.T) {
 
 func TestDetail(t *testing.T) {
 	tests := []struct {
-		rc   Recipient
+		rc   report.Recipient
 		want string
 	}{
-		{Recipient{Code: 550, Enhanced: "5.1.1", Reply: "550 5.1.1 user unknown"}, "550 5.1.1 user unknown"},
-		{Recipient{Code: 550, Enhanced: "5.1.1", Reply: "user unknown"}, "550 5.1.1 user unknown"},
-		{Recipient{Code: 250, Enhanced: "2.0.0", Reply: "2.0.0 Ok: queued"}, "250 2.0.0 Ok: queued"},
-		{Recipient{Reply: "EOF", Error: "closing SMTP DATA writer: EOF"}, "closing SMTP DATA writer: EOF"},
-		{Recipient{Code: 421, Error: "connection closed"}, "421 connection closed"},
-		{Recipient{Error: "invalid address"}, "invalid address"},
-		{Recipient{}, ""},
+		{report.Recipient{Code: 550, Enhanced: "5.1.1", Reply: "550 5.1.1 user unknown"}, "550 5.1.1 user unknown"},
+		{report.Recipient{Code: 550, Enhanced: "5.1.1", Reply: "user unknown"}, "550 5.1.1 user unknown"},
+		{report.Recipient{Code: 250, Enhanced: "2.0.0", Reply: "2.0.0 Ok: queued"}, "250 2.0.0 Ok: queued"},
+		{report.Recipient{Reply: "EOF", Error: "closing SMTP DATA writer: EOF"}, "closing SMTP DATA writer: EOF"},
+		{report.Recipient{Code: 421, Error: "connection closed"}, "421 connection closed"},
+		{report.Recipient{Error: "invalid address"}, "invalid address"},
+		{report.Recipient{}, ""},
 	}
 	for _, tt := range tests {
 		if got := tt.rc.Detail(); got != tt.want {
@@ -515,10 +498,10 @@ func TestWriteSummaryIsTheTableHead(t *testing.T) {
 	in, p := sendEveryOutcome(t)
 	r := load(t, p, run.LogPath(in))
 	var summary, table bytes.Buffer
-	if err := r.WriteSummary(&summary, TextOptions{Color: true}); err != nil {
+	if err := r.WriteSummary(&summary, report.TextOptions{Color: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.WriteTable(&table, TextOptions{Color: true}); err != nil {
+	if err := r.WriteTable(&table, report.TextOptions{Color: true}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(table.String(), summary.String()) || !strings.Contains(summary.String(), "\x1b[31mfailed") ||

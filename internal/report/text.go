@@ -7,9 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
-	"golang.org/x/text/width"
+	"github.com/mla-initiative/herald/internal/screen"
 )
 
 // ANSI colours of the states; pending and skipped stay plain.
@@ -45,7 +44,7 @@ func (r *Report) local(t time.Time) string {
 // something done, the command that does it. herald status starts with it and herald send
 // ends with it, so both say the same in the same words:
 //
-//	rep, err := report.Load(plan, opt.LogPath) // once run.Send has returned
+//	rep, err := report.Load(pl, opt.LogPath) // once run.Send has returned
 //	if err == nil {
 //		err = rep.WriteSummary(s.Out, report.TextOptions{Color: s.ColorOut})
 //	}
@@ -57,16 +56,16 @@ func (r *Report) WriteSummary(w io.Writer, opt TextOptions) error {
 
 func (r *Report) summary(w *bufio.Writer, opt TextOptions) {
 	c := r.Counts
-	fmt.Fprintf(w, "Campaign %s: %d recipients in %s\n", printable(r.Campaign), c.Total(), printable(r.Source))
+	fmt.Fprintf(w, "Campaign %s: %d recipients in %s\n", screen.CleanLine(r.Campaign), c.Total(), screen.CleanLine(r.Source))
 	if r.NoLog {
-		fmt.Fprintf(w, "No delivery log at %s yet: nothing has been sent in this campaign, so everyone is pending.\n", printable(r.LogPath))
+		fmt.Fprintf(w, "No delivery log at %s yet: nothing has been sent in this campaign, so everyone is pending.\n", screen.CleanLine(r.LogPath))
 		if len(r.OtherCampaigns) > 0 {
-			fmt.Fprintf(w, "Logs of other campaigns in that folder: %s (choose one with --campaign).\n", printable(strings.Join(r.OtherCampaigns, ", ")))
+			fmt.Fprintf(w, "Logs of other campaigns in that folder: %s (choose one with --campaign).\n", screen.CleanLine(strings.Join(r.OtherCampaigns, ", ")))
 		}
 	} else {
-		fmt.Fprintf(w, "Delivery log: %s\n", printable(r.LogPath))
+		fmt.Fprintf(w, "Delivery log: %s\n", screen.CleanLine(r.LogPath))
 		if c.Total() > 0 && c.Pending == c.Total()-c.Skipped && len(r.Gone) == 0 && len(r.OtherCampaigns) > 0 {
-			fmt.Fprintf(w, "The log has no record of campaign %s; it holds: %s (choose one with --campaign).\n", printable(r.Campaign), printable(strings.Join(r.OtherCampaigns, ", ")))
+			fmt.Fprintf(w, "The log has no record of campaign %s; it holds: %s (choose one with --campaign).\n", screen.CleanLine(r.Campaign), screen.CleanLine(strings.Join(r.OtherCampaigns, ", ")))
 		}
 	}
 	w.WriteByte('\n')
@@ -140,13 +139,13 @@ func (r *Report) writeRows(w *bufio.Writer, header []string, list []Recipient, o
 	widths := make([]int, len(header))
 	for _, row := range cells {
 		for i, v := range row {
-			row[i] = printable(v)
-			widths[i] = max(widths[i], displayWidth(row[i]))
+			row[i] = screen.CleanLine(v)
+			widths[i] = max(widths[i], screen.Width(row[i]))
 		}
 	}
 	for n, row := range cells {
 		for i, v := range row {
-			pad := widths[i] - displayWidth(v)
+			pad := widths[i] - screen.Width(v)
 			if i == len(row)-1 {
 				pad = 0
 			}
@@ -167,43 +166,4 @@ func paint(s, state string, color bool) string {
 		return c + s + colorReset
 	}
 	return s
-}
-
-// printable keeps a server's reply or a cell from moving the cursor or recolouring the
-// terminal: control characters, escape included, become spaces.
-func printable(s string) string {
-	if strings.IndexFunc(s, unsafeOnTerminal) < 0 {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if unsafeOnTerminal(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// unsafeOnTerminal is a control character, or a bidirectional override or isolate
-// (U+202A–U+202E, U+2066–U+2069), which can make a line read as something else. Joiners
-// (U+200C, U+200D) stay: Persian and other scripts need them.
-func unsafeOnTerminal(r rune) bool {
-	return unicode.IsControl(r) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
-}
-
-// displayWidth counts the columns s takes in a terminal: East Asian wide characters take two.
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		if r < 0x1100 {
-			n++
-			continue
-		}
-		switch width.LookupRune(r).Kind() {
-		case width.EastAsianWide, width.EastAsianFullwidth:
-			n += 2
-		default:
-			n++
-		}
-	}
-	return n
 }

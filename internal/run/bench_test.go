@@ -17,6 +17,7 @@ import (
 	"github.com/mla-initiative/herald/internal/contacts"
 	"github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/plan"
 	"github.com/mla-initiative/herald/templates"
 )
 
@@ -210,7 +211,7 @@ func BenchmarkStage(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			n := 0
-			p, err := Prepare(benchInputs(csvPath), func(*Item, *message.Message) error { n++; return nil })
+			p, err := Prepare(benchInputs(csvPath), func(*plan.Item, *message.Message) error { n++; return nil })
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -223,8 +224,8 @@ func BenchmarkStage(b *testing.B) {
 
 	// The per-message stages cycle through the first rows, one of each row of the sample.
 	var msgs []*message.Message
-	var items []*Item
-	plan, err := Prepare(benchInputs(csvPath), func(it *Item, m *message.Message) error {
+	var items []*plan.Item
+	plan, err := Prepare(benchInputs(csvPath), func(it *plan.Item, m *message.Message) error {
 		if len(msgs) < 64 {
 			msgs = append(msgs, m)
 			items = append(items, it)

@@ -8,8 +8,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/mla-initiative/herald/internal/template"
 	heraldmail "github.com/mla-initiative/herald/internal/mail"
+	"github.com/mla-initiative/herald/internal/template"
 )
 
 // FuzzNoHeaderInjection renders cells of any content through a template that puts them in

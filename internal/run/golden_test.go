@@ -11,6 +11,7 @@ import (
 
 	"github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/plan"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -38,7 +39,7 @@ func TestGoldenBuiltin(t *testing.T) {
 			NewID:    func() string { n++; return fmt.Sprintf("golden.%s.%d", tmpl, n) },
 		}
 		seen := 0
-		plan, err := Prepare(in, func(it *Item, msg *message.Message) error {
+		plan, err := Prepare(in, func(it *plan.Item, msg *message.Message) error {
 			name, ok := goldenRows[it.Row]
 			if !ok {
 				return nil

@@ -1,19 +1,13 @@
 package run
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"golang.org/x/time/rate"
-
-	"github.com/mla-initiative/herald/internal/deliverylog"
-	"github.com/mla-initiative/herald/internal/mail"
-	"github.com/mla-initiative/herald/internal/mail/mailtest"
+	"github.com/mla-initiative/herald/internal/plan"
 )
 
 // plainTemplate is a template folder with nothing but text, so that what a test measures or
@@ -49,7 +43,7 @@ func recipientRows(n int) string {
 	return b.String()
 }
 
-func mustPrepare(t testing.TB, in Inputs) *Plan {
+func mustPrepare(t testing.TB, in Inputs) *plan.Plan {
 	t.Helper()
 	p, err := Prepare(in, nil)
 	if err != nil {
@@ -59,46 +53,4 @@ func mustPrepare(t testing.TB, in Inputs) *Plan {
 		t.Fatalf("Ready: %v (problems: %v)", err, p.Problems)
 	}
 	return p
-}
-
-// options sends to srv in plaintext without a rate limit, with short waits, and logs beside
-// the workbook.
-func options(srv *mailtest.Server, in Inputs) SendOptions {
-	return SendOptions{
-		LogPath:     LogPath(in),
-		SMTP:        mail.Config{Host: srv.Host, Port: srv.Port, TLS: mail.NoTLS, HELO: "client.test", Timeout: 10 * time.Second},
-		Connections: 1,
-		Rate:        rate.Inf,
-		Retries:     2,
-		RetryWait:   10 * time.Millisecond,
-	}
-}
-
-func mustSend(t testing.TB, p *Plan, opt SendOptions) *SendResult {
-	t.Helper()
-	res, err := Send(context.Background(), p, opt)
-	if err != nil {
-		t.Fatalf("Send: %v", err)
-	}
-	return res
-}
-
-func readLog(t testing.TB, path string) []deliverylog.Record {
-	t.Helper()
-	recs, err := deliverylog.Read(path)
-	if err != nil {
-		t.Fatalf("read delivery log: %v", err)
-	}
-	return recs
-}
-
-// copies counts the messages the server kept per envelope recipient.
-func copies(srv *mailtest.Server) map[string]int {
-	n := map[string]int{}
-	for _, m := range srv.Messages() {
-		for _, to := range m.To {
-			n[to]++
-		}
-	}
-	return n
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/plan"
+	"github.com/mla-initiative/herald/internal/screen"
 )
 
 type indexEntry struct {
@@ -30,7 +32,7 @@ type indexData struct {
 
 // newIndexEntry describes a message for the index; Language is "" for message.md, whose
 // language the template knows.
-func newIndexEntry(base string, it *Item, msg *message.Message) indexEntry {
+func newIndexEntry(base string, it *plan.Item, msg *message.Message) indexEntry {
 	var files []string
 	for _, f := range msg.Attachments {
 		files = append(files, f.Name)
@@ -200,7 +202,7 @@ if (rows.length) rows[0].classList.add("shown");
 
 // PrintMessage shows one message as a person reads it: the headers that matter, the
 // attachments, then the text part.
-func PrintMessage(w io.Writer, it *Item, msg *message.Message) error {
+func PrintMessage(w io.Writer, it *plan.Item, msg *message.Message) error {
 	var b strings.Builder
 	line := func(name, value string) {
 		if value != "" {
@@ -234,6 +236,6 @@ func PrintMessage(w io.Writer, it *Item, msg *message.Message) error {
 	if !strings.HasSuffix(msg.Text, "\n") {
 		b.WriteString("\n")
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, screen.Clean(b.String()))
 	return err
 }

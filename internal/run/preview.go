@@ -11,6 +11,7 @@ import (
 
 	"github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/plan"
 )
 
 // previewMarker marks a folder as herald's own, so that a later preview may replace it
@@ -31,7 +32,7 @@ type PreviewResult struct {
 // ready, so that an error leaves the previous preview as it was and no file of an earlier
 // preview is left behind to be mistaken for part of this one. It never opens a network
 // connection. The plan is returned even when it is not ready, for its problems.
-func Preview(in Inputs, dir string, limit int) (*Plan, *PreviewResult, error) {
+func Preview(in Inputs, dir string, limit int) (*plan.Plan, *PreviewResult, error) {
 	if err := checkPreviewDir(dir); err != nil {
 		return nil, nil, err
 	}
@@ -58,7 +59,7 @@ func Preview(in Inputs, dir string, limit int) (*Plan, *PreviewResult, error) {
 
 	var entries []indexEntry
 	w := newPreviewWriter(tmp)
-	write := func(it *Item, msg *message.Message) error {
+	write := func(it *plan.Item, msg *message.Message) error {
 		if limit > 0 && len(entries) >= limit {
 			return nil
 		}
@@ -128,12 +129,6 @@ func checkPreviewDir(dir string) error {
 		return fmt.Errorf("preview folder %s already exists and was not written by herald preview; choose another folder with --out, or empty it", dir)
 	}
 	return nil
-}
-
-// Render renders the message of one planned item.
-func (p *Plan) Render(it *Item) (*message.Message, error) {
-	m, _, err := p.Template.Render(it.Fields, it.Language)
-	return m, err
 }
 
 // previewWriter writes the files of a preview. A preview is mostly the creation of tens
@@ -207,7 +202,7 @@ func writePrivate(path string, data []byte) error {
 }
 
 // previewName sorts in sheet order and shows the recipient: 0001-row002-jean@justice.example.
-func previewName(seq int, it *Item) string {
+func previewName(seq int, it *plan.Item) string {
 	who := "no-address"
 	if len(it.To) > 0 {
 		who = safeName(it.To[0].Addr)

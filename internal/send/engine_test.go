@@ -1,9 +1,8 @@
-package run
+package send_test
 
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/mla-initiative/herald/internal/deliverylog"
 	"github.com/mla-initiative/herald/internal/mail/mailtest"
+	"github.com/mla-initiative/herald/internal/send"
 )
 
 // TestSendDeliversOnce sends a small campaign, checks what the server got and what the log
@@ -84,8 +84,8 @@ func TestSendDeliversOnce(t *testing.T) {
 
 	// Again: everyone has the message.
 	res = mustSend(t, mustPrepare(t, in), opt)
-	if len(res.Plan.Selected) != 0 || res.Plan.Delivered != 3 || res.Delivered != 0 {
-		t.Errorf("second run: selected %d, skipped as delivered %d, delivered %d; want 0, 3, 0", len(res.Plan.Selected), res.Plan.Delivered, res.Delivered)
+	if len(res.Selection.Selected) != 0 || res.Selection.Delivered != 3 || res.Delivered != 0 {
+		t.Errorf("second run: selected %d, skipped as delivered %d, delivered %d; want 0, 3, 0", len(res.Selection.Selected), res.Selection.Delivered, res.Delivered)
 	}
 	if n := srv.Total(); n != 3 {
 		t.Errorf("server kept %d messages after two runs, want 3", n)
@@ -141,33 +141,6 @@ func TestSendRetriesWithBackoff(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
-	e := &engine{opt: SendOptions{RetryWait: time.Second}}
-	for try, base := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 6: 32 * time.Second, 40: maxRetryWait} {
-		seen := map[time.Duration]bool{}
-		for range 50 {
-			d := e.backoff(try)
-			if d < base || d > base+base/4 {
-				t.Fatalf("backoff(%d) = %v, want between %v and %v", try, d, base, base+base/4)
-			}
-			seen[d] = true
-		}
-		if len(seen) < 2 {
-			t.Errorf("backoff(%d) gave %v every time: no jitter", try, slices.Collect(maps.Keys(seen)))
-		}
-	}
-	// The default: 30 s doubling over 5 retries waits several minutes, enough for
-	// greylisting (typically 1 to 5 minutes) to pass.
-	var total time.Duration
-	e.opt.RetryWait = 30 * time.Second
-	for try := 1; try <= 5; try++ {
-		total += e.opt.RetryWait << (try - 1)
-	}
-	if total < 5*time.Minute || total > 20*time.Minute {
-		t.Errorf("default retries wait %v in all, want several minutes", total)
-	}
-}
-
 // TestSendCancelInFlight cancels the run while the server holds the reply to the third
 // message: that message is finished and recorded, the rest stays pending, and the next run
 // sends exactly the rest.
@@ -183,7 +156,7 @@ func TestSendCancelInFlight(t *testing.T) {
 		<-arrived
 		cancel()
 	}()
-	res, err := Send(ctx, mustPrepare(t, in), opt)
+	res, err := send.Run(ctx, mustPrepare(t, in), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,8 +181,8 @@ func TestSendCancelInFlight(t *testing.T) {
 
 	left := res.Pending
 	res = mustSend(t, mustPrepare(t, in), opt)
-	if res.Delivered != left || len(res.Plan.Selected) != left {
-		t.Errorf("second run selected %d and delivered %d, want the %d left", len(res.Plan.Selected), res.Delivered, left)
+	if res.Delivered != left || len(res.Selection.Selected) != left {
+		t.Errorf("second run selected %d and delivered %d, want the %d left", len(res.Selection.Selected), res.Delivered, left)
 	}
 	for i := 1; i <= 6; i++ {
 		if n := copies(srv)[fmt.Sprintf("r%d@n%d.test", i, i)]; n != 1 {
@@ -231,7 +204,7 @@ func TestSendCannotConnect(t *testing.T) {
 	opt.SMTP.Port = l.Addr().(*net.TCPAddr).Port
 	l.Close() // nothing listens there now: connection refused
 	var retries int
-	opt.Progress = func(p Progress) {
+	opt.Progress = func(p send.Progress) {
 		if p.Outcome == "retry" {
 			retries++
 		}
@@ -311,7 +284,7 @@ func TestSendSelection(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	keys := func(sp *SendPlan) []string {
+	keys := func(sp *send.Selection) []string {
 		var k []string
 		for _, it := range sp.Selected {
 			k = append(k, it.Key)
@@ -320,27 +293,27 @@ func TestSendSelection(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		change    func(*SendOptions)
+		change    func(*send.Options)
 		want      []string
 		neverSent int // pending recipients left out: the summary must not let them be forgotten
 	}{
-		{"plain", func(*SendOptions) {}, []string{"r5@n5.test", "r6@n6.test", "r7@n7.test"}, 0},
-		{"only failed", func(o *SendOptions) { o.OnlyFailed = true }, []string{"r2@n2.test", "r3@n3.test"}, 3},
-		{"only failed and unknown", func(o *SendOptions) { o.OnlyFailed, o.ResendUnknown = true, true }, []string{"r2@n2.test", "r3@n3.test", "r4@n4.test"}, 3},
-		{"resend unknown", func(o *SendOptions) { o.ResendUnknown = true }, []string{"r4@n4.test", "r5@n5.test", "r6@n6.test", "r7@n7.test"}, 0},
-		{"limit", func(o *SendOptions) { o.Limit = 1 }, []string{"r5@n5.test"}, 0},
-		{"daily cap counts today's deliveries", func(o *SendOptions) { o.DailyCap = 2 }, []string{"r5@n5.test"}, 0},
-		{"daily cap reached", func(o *SendOptions) { o.DailyCap = 1 }, nil, 0},
+		{"plain", func(*send.Options) {}, []string{"r5@n5.test", "r6@n6.test", "r7@n7.test"}, 0},
+		{"only failed", func(o *send.Options) { o.OnlyFailed = true }, []string{"r2@n2.test", "r3@n3.test"}, 3},
+		{"only failed and unknown", func(o *send.Options) { o.OnlyFailed, o.ResendUnknown = true, true }, []string{"r2@n2.test", "r3@n3.test", "r4@n4.test"}, 3},
+		{"resend unknown", func(o *send.Options) { o.ResendUnknown = true }, []string{"r4@n4.test", "r5@n5.test", "r6@n6.test", "r7@n7.test"}, 0},
+		{"limit", func(o *send.Options) { o.Limit = 1 }, []string{"r5@n5.test"}, 0},
+		{"daily cap counts today's deliveries", func(o *send.Options) { o.DailyCap = 2 }, []string{"r5@n5.test"}, 0},
+		{"daily cap reached", func(o *send.Options) { o.DailyCap = 1 }, nil, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := opt
 			tt.change(&o)
-			var got *SendPlan
-			o.Confirm = func(sp *SendPlan) (bool, error) { got = sp; return false, nil }
+			var got *send.Selection
+			o.Confirm = func(sp *send.Selection) (bool, error) { got = sp; return false, nil }
 			res := mustSend(t, p, o)
 			if got == nil {
-				got = res.Plan
+				got = res.Selection
 			}
 			if k := keys(got); !slices.Equal(k, tt.want) {
 				t.Errorf("selected %q, want %q", k, tt.want)

@@ -1,4 +1,4 @@
-package run
+package send_test
 
 import (
 	"os"
@@ -45,6 +45,6 @@ func TestSendUnknownAfterNotSent(t *testing.T) {
 
 	res = mustSend(t, mustPrepare(t, in), opt) // plain: no --resend-unknown
 	if n := copies(srv)["r1@n1.test"]; n != 1 {
-		t.Errorf("a plain run sent r1 (unknown before) another message: %d copies, want 1; plan selected %d, unknown %d", n, len(res.Plan.Selected), res.Plan.Unknown)
+		t.Errorf("a plain run sent r1 (unknown before) another message: %d copies, want 1; plan selected %d, unknown %d", n, len(res.Selection.Selected), res.Selection.Unknown)
 	}
 }

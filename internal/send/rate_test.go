@@ -1,4 +1,4 @@
-package run
+package send_test
 
 import (
 	"testing"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/mla-initiative/herald/internal/deliverylog"
 	"github.com/mla-initiative/herald/internal/mail/mailtest"
+	"github.com/mla-initiative/herald/internal/send"
 )
 
 // TestSendRateAfterStall: the server holds one reply for a while. Messages must not take
@@ -47,7 +48,7 @@ func TestSendRateAfterStall(t *testing.T) {
 	}
 }
 
-// TestSendRateZero: the zero value of SendOptions.Rate means no limit (regression: the
+// TestSendRateZero: the zero value of send.Options.Rate means no limit (regression: the
 // limiter gave one token, then none, and the rest stayed pending without a word); a
 // negative rate is refused before anything is sent.
 func TestSendRateZero(t *testing.T) {
@@ -59,12 +60,12 @@ func TestSendRateZero(t *testing.T) {
 	if res.Delivered != 4 || res.Pending != 0 || res.Stopped != "" {
 		t.Errorf("rate 0: %+v, want 4 delivered", res)
 	}
-	if res.Plan.Rate != rate.Inf {
-		t.Errorf("rate 0 is shown as %v, want no limit (rate.Inf)", res.Plan.Rate)
+	if res.Selection.Rate != rate.Inf {
+		t.Errorf("rate 0 is shown as %v, want no limit (rate.Inf)", res.Selection.Rate)
 	}
 
 	opt.Rate = -1
-	if _, err := Send(t.Context(), mustPrepare(t, in), opt); err == nil {
+	if _, err := send.Run(t.Context(), mustPrepare(t, in), opt); err == nil {
 		t.Errorf("a negative rate was accepted")
 	}
 	if n := srv.Total(); n != 4 {

@@ -1,4 +1,4 @@
-package run
+package send_test
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mla-initiative/herald/internal/mail/mailtest"
+	"github.com/mla-initiative/herald/internal/send"
 )
 
 // benchSend sends b.N messages over conns connections to a server that discards them, with
@@ -62,7 +63,7 @@ func BenchmarkRate(b *testing.B) {
 				opt.LogPath = b.TempDir() + "/rate.jsonl"
 				b.StartTimer()
 				var first, last time.Time
-				opt.Progress = func(Progress) {
+				opt.Progress = func(send.Progress) {
 					now := time.Now()
 					if first.IsZero() {
 						first = now

@@ -1,4 +1,4 @@
-package run
+package send_test
 
 import (
 	"context"
@@ -9,18 +9,19 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mla-initiative/herald/internal/mail"
+	"github.com/mla-initiative/herald/internal/send"
 )
 
 // A server name that does not exist stops the run at once instead of being retried like a
 // server that is down for a moment. The .invalid domain never resolves (RFC 2606).
 func TestSendUnknownHostStopsAtOnce(t *testing.T) {
 	in := campaignDir(t, recipientRows(2))
-	opt := SendOptions{
+	opt := send.Options{
 		LogPath:     t.TempDir() + "/dns.jsonl",
 		SMTP:        mail.Config{Host: "no-such-server.herald.invalid", Port: 587, TLS: mail.NoTLS, Timeout: 5 * time.Second},
 		Connections: 1, Rate: rate.Inf, Retries: 3, RetryWait: 50 * time.Millisecond,
 	}
-	res, err := Send(context.Background(), mustPrepare(t, in), opt)
+	res, err := send.Run(context.Background(), mustPrepare(t, in), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

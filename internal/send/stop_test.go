@@ -1,4 +1,4 @@
-package run
+package send_test
 
 import (
 	"io"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mla-initiative/herald/internal/mail/mailtest"
+	"github.com/mla-initiative/herald/internal/send"
 )
 
 // firstOnlyProxy forwards the first connection to target and closes every later one at
@@ -63,7 +64,7 @@ func TestSendStopIsPrompt(t *testing.T) {
 	opt.Connections = 5 // a preparer per connection: four wait for their tokens at the stop
 	var stopped time.Time
 	var mu sync.Mutex
-	opt.Progress = func(p Progress) {
+	opt.Progress = func(p send.Progress) {
 		if p.Outcome == "failed" {
 			mu.Lock()
 			stopped = time.Now()
