@@ -28,6 +28,11 @@ func TestExitCodes(t *testing.T) {
 	}
 	write("plain/message.md", "Subject: Hello {{.Name}}\nFrom: S <s@conference.example.org>\n\nDear {{.Name}}\n")
 	tmpl := filepath.Join(dir, "plain")
+	if err := os.MkdirAll(filepath.Join(dir, "broken"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write("broken/message.md", "Subject: Hi {{or}}\nFrom: S <s@conference.example.org>\n\n{{if not}}x{{end}}\n")
+	broken := filepath.Join(dir, "broken")
 	typo := write("typo.toml", "contcts = \"x.csv\"\n")
 	if err := os.MkdirAll(filepath.Join(dir, "camp"), 0o700); err != nil {
 		t.Fatal(err)
@@ -46,6 +51,8 @@ func TestExitCodes(t *testing.T) {
 		{"check errors", []string{"check", "--contacts", bad, "--template", tmpl}, ExitFailure, `invalid address "jean@@justice.example"`},
 		{"check warnings only", []string{"check"}, ExitOK, ""},
 		{"preview refuses errors", []string{"preview", "--contacts", bad, "--template", tmpl, "--out", filepath.Join(dir, "p1")}, ExitFailure, "the input has 1 error"},
+		{"template call without arguments", []string{"check", "--contacts", good, "--template", broken}, ExitFailure, "broken/message.md:1: Subject: {{or}}: or takes at least 1 argument, not 0"},
+		{"template call in the body", []string{"preview", "--contacts", good, "--template", broken, "--out", filepath.Join(dir, "p3")}, ExitFailure, "broken/message.md:4: {{not}}: not takes 1 argument, not 0"},
 		{"preview", []string{"preview", "--contacts", good, "--template", tmpl, "--out", filepath.Join(dir, "p2")}, ExitOK, ""},
 		{"missing workbook", []string{"check", "--contacts", filepath.Join(dir, "none.xlsx")}, ExitFailure, "not found"},
 		{"unknown template", []string{"check", "--template", "no-such-template"}, ExitFailure, "no such folder and no built-in template"},
