@@ -15,14 +15,15 @@ import (
 
 // inputOptions are the settings of every command that plans a mailing.
 type inputOptions struct {
-	config      string
-	contacts    string
-	sheet       string
-	template    string
-	campaign    string
-	from        string
-	replyTo     string
-	skipInvalid bool
+	config        string
+	contacts      string
+	sheet         string
+	template      string
+	campaign      string
+	from          string
+	replyTo       string
+	skipInvalid   bool
+	notRecipients cli.StringSlice
 	// fromConfig holds the config file's keys that no flag has (password_command).
 	fromConfig map[string]string
 }
@@ -38,6 +39,7 @@ func (o *inputOptions) flags(withSkip bool) []cli.Flag {
 		&cli.StringFlag{Name: "campaign", Destination: &o.campaign, Usage: "the `NAME` this mailing is logged under (default: the template folder's name)", EnvVars: []string{"HERALD_CAMPAIGN"}},
 		&cli.StringFlag{Name: "from", Destination: &o.from, Usage: "sender `ADDRESS`, e.g. \"Secretariat <secretariat@ministry.example>\" (default: the template's From)", EnvVars: []string{"HERALD_FROM"}},
 		&cli.StringFlag{Name: "reply-to", Destination: &o.replyTo, Usage: "reply `ADDRESS` (default: the template's Reply-To)", EnvVars: []string{"HERALD_REPLY_TO"}},
+		&cli.StringSliceFlag{Name: "not-recipients", Destination: &o.notRecipients, Usage: "the `COLUMNS` (headers, separated by commas) that hold addresses which must not receive the message", EnvVars: []string{"HERALD_NOT_RECIPIENTS"}},
 	}
 	if withSkip {
 		flags = append(flags, &cli.BoolFlag{Name: "skip-invalid", Destination: &o.skipInvalid, Usage: "leave out rows with errors (they are listed) instead of refusing to run", EnvVars: []string{"HERALD_SKIP_INVALID"}})
@@ -58,13 +60,14 @@ func (o *inputOptions) loadConfig(cfg *configFile) cli.BeforeFunc {
 // SOURCE_DATE_EPOCH may fix dates and Message-IDs: only for a preview.
 func (o *inputOptions) inputs(reproducible bool) run.Inputs {
 	in := run.Inputs{
-		Contacts:    o.contacts,
-		Sheet:       o.sheet,
-		Template:    o.template,
-		Campaign:    o.campaign,
-		From:        o.from,
-		ReplyTo:     o.replyTo,
-		SkipInvalid: o.skipInvalid,
+		Contacts:      o.contacts,
+		Sheet:         o.sheet,
+		Template:      o.template,
+		Campaign:      o.campaign,
+		From:          o.from,
+		ReplyTo:       o.replyTo,
+		SkipInvalid:   o.skipInvalid,
+		NotRecipients: o.notRecipients.Value(),
 	}
 	if reproducible {
 		in.Now, in.NewID = sourceDateEpoch()

@@ -45,6 +45,11 @@ type Item struct {
 	Label   string
 	Fields  map[string]string
 	Subject string
+	// MailedBy holds the addresses of this row (by message.Address.Key) that an earlier row
+	// of the sheet already mails, with that row: each address receives one copy of a
+	// campaign, the message of the first row that lists it, so send leaves them out of this
+	// row's envelope unless told to repeat them.
+	MailedBy map[string]int
 }
 
 // Errors counts the problems that stop a run.

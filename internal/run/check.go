@@ -60,15 +60,15 @@ func Prepare(in Inputs, visit Visitor) (*plan.Plan, error) {
 	if !c.checkAmbiguous() {
 		templateOK = false
 	}
-	c.warnUnusedColumns(columns)
 	if !templateOK {
 		// Every row would fail the same way; one error per cause is enough.
+		c.warnUnusedColumns(nil)
 		return c.Plan, nil
 	}
 
 	c.findCheckedColumns()
+	c.warnUnusedColumns(c.checkUnreadAddresses(in.NotRecipients))
 	fallbacks := map[string]int{}
-	firstRowOf := map[string]int{}
 	p := c.Plan
 	for i := range table.Rows {
 		item, msg, problems := c.checkRow(i)
@@ -80,21 +80,9 @@ func Prepare(in Inputs, visit Visitor) (*plan.Plan, error) {
 		if item.fellBack {
 			fallbacks[item.requested]++
 		}
-		if first, dup := firstRowOf[item.Key]; dup {
-			c.add(problem.Problem{
-				Where:   table.RowRef(item.Row),
-				Message: fmt.Sprintf("same recipient as row %d (%s); it is mailed once, from row %d", first, item.Key, first),
-				Hints:   []string{"delete one of the two rows, or give them different addresses"},
-				Warning: true,
-				Row:     item.Row,
-			})
-			if p.DuplicateOf == nil {
-				p.DuplicateOf = map[int]int{}
-			}
-			p.DuplicateOf[item.Row] = first
+		if !c.once(&item.Item) {
 			continue
 		}
-		firstRowOf[item.Key] = item.Row
 		p.Items = append(p.Items, item.Item)
 		if visit != nil {
 			if err := visit(&p.Items[len(p.Items)-1], msg); err != nil {
@@ -121,9 +109,139 @@ type checker struct {
 	*plan.Plan
 	addressColumns, headerColumns []namedColumn
 	labelColumns                  []int
+	// byKey and mailer are what the rows checked so far mail: the item of each recipient
+	// key, and the first row and field of each address.
+	byKey  map[string]*plan.Item
+	mailer map[string]placed
+}
+
+// placed is where an address was first seen: its row and field (To, Cc or Bcc).
+type placed struct {
+	row   int
+	field string
 }
 
 func (c *checker) add(p problem.Problem) { c.Problems = append(c.Problems, p) }
+
+// once applies the rule that each address receives one copy of a campaign: the message of
+// the first row that lists it. It reports whether the item gets a message of its own, and
+// records the addresses an earlier row already mails in item.MailedBy, naming both rows in
+// a warning, so that nobody is mailed twice or left out without a word.
+//
+// A row with the same To addresses as an earlier one is the same recipient (the delivery
+// log knows recipients by their To): it is mailed once, from the first row, and it is an
+// error when it adds a Cc or Bcc that the first row does not mail, since that address would
+// otherwise be left out.
+func (c *checker) once(item *plan.Item) bool {
+	if c.byKey == nil {
+		c.byKey, c.mailer = map[string]*plan.Item{}, map[string]placed{}
+	}
+	table := c.Table
+	if first, dup := c.byKey[item.Key]; dup {
+		mailed := map[string]bool{}
+		for _, a := range allAddresses(first) {
+			mailed[a.addr.Key()] = true
+		}
+		var lost []string
+		for _, a := range allAddresses(item) {
+			if !mailed[a.addr.Key()] {
+				lost = append(lost, a.addr.Addr+" ("+a.field+")")
+			}
+		}
+		p := problem.Problem{Where: table.RowRef(item.Row), Row: item.Row}
+		if len(lost) > 0 {
+			p.Message = fmt.Sprintf("same To as row %d (%s), but this row also mails %s, which row %d does not: a recipient is mailed once, from its first row, so %s would be left out",
+				first.Row, item.Key, strings.Join(lost, ", "), first.Row, pluralIt(len(lost)))
+			p.Hints = []string{fmt.Sprintf("put the addresses in row %d and delete this row, or give this row a To of its own", first.Row)}
+			c.add(p)
+			c.Skipped = append(c.Skipped, *item)
+			return false
+		}
+		p.Message = fmt.Sprintf("same recipient as row %d (%s); it is mailed once, from row %d", first.Row, item.Key, first.Row)
+		p.Hints = []string{"delete one of the two rows, or give them different addresses"}
+		p.Warning = true
+		c.add(p)
+		c.duplicate(item.Row, first.Row)
+		return false
+	}
+
+	var shared []string
+	rows := map[int]bool{}
+	own := 0
+	for _, a := range allAddresses(item) {
+		key := a.addr.Key()
+		at, seen := c.mailer[key]
+		switch {
+		case !seen:
+			c.mailer[key] = placed{item.Row, a.field}
+			own++
+		case at.row == item.Row:
+			// Twice in one row: one message, the envelope names it once.
+		default:
+			if item.MailedBy == nil {
+				item.MailedBy = map[string]int{}
+			}
+			item.MailedBy[key] = at.row
+			rows[at.row] = true
+			shared = append(shared, fmt.Sprintf("%s (%s here, %s in row %d)", a.addr.Addr, a.field, at.field, at.row))
+		}
+	}
+	if len(shared) > 0 {
+		p := problem.Problem{Where: table.RowRef(item.Row), Row: item.Row, Warning: true}
+		if own == 0 {
+			first := 0
+			for r := range rows {
+				if first == 0 || r < first {
+					first = r
+				}
+			}
+			p.Message = fmt.Sprintf("every address of this row is already mailed by an earlier row: %s; each address gets one copy, so this row gets no message of its own", strings.Join(shared, ", "))
+			p.Hints = []string{"delete the row if the earlier message is the one meant; to send each row's message to every address it lists, add --repeat-addresses"}
+			c.add(p)
+			c.duplicate(item.Row, first)
+			return false
+		}
+		p.Message = fmt.Sprintf("%s: each address gets one copy of the campaign, the message of its first row, so this row's message goes to its other addresses only", strings.Join(shared, ", "))
+		p.Hints = []string{"to send each row's message to every address it lists, add --repeat-addresses"}
+		c.add(p)
+	}
+	c.byKey[item.Key] = item
+	return true
+}
+
+// duplicate records that row is mailed by the message of first.
+func (c *checker) duplicate(row, first int) {
+	if c.DuplicateOf == nil {
+		c.DuplicateOf = map[int]int{}
+	}
+	c.DuplicateOf[row] = first
+}
+
+type fieldAddress struct {
+	field string
+	addr  message.Address
+}
+
+// allAddresses lists an item's addresses with their field, To first.
+func allAddresses(it *plan.Item) []fieldAddress {
+	var out []fieldAddress
+	for _, f := range []struct {
+		name string
+		list []message.Address
+	}{{"To", it.To}, {"Cc", it.Cc}, {"Bcc", it.Bcc}} {
+		for _, a := range f.list {
+			out = append(out, fieldAddress{f.name, a})
+		}
+	}
+	return out
+}
+
+func pluralIt(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "they"
+}
 
 // namedColumn is a column found once per plan, not once per row.
 type namedColumn struct {
@@ -162,6 +280,77 @@ func (c *checker) findCheckedColumns() {
 			c.labelColumns = append(c.labelColumns, i)
 		}
 	}
+}
+
+// checkUnreadAddresses finds columns that hold e-mail addresses (in at least half of their
+// filled cells) which no address header of the template reads and that are not the Email,
+// Cc or Bcc column the messages go to: a forgotten column of addresses is a recipient left
+// out, so it is an error until the user says these addresses are not to be mailed.
+//
+// It returns the columns it reported or that the user named, which need no other word.
+func (c *checker) checkUnreadAddresses(notRecipients []string) map[int]bool {
+	said := map[int]bool{}
+	read := map[int]bool{}
+	for _, ac := range c.addressColumns {
+		read[ac.col] = true
+	}
+	for _, name := range c.Template.AddressFields() {
+		if col, err := c.Table.Lookup(name); err == nil {
+			read[col] = true
+		}
+	}
+	acknowledged := func(col contacts.Column) bool {
+		for _, n := range notRecipients {
+			n = strings.TrimSpace(n)
+			if strings.EqualFold(n, col.Header) || strings.EqualFold(n, col.Name) || strings.EqualFold(n, col.Letter()) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, col := range c.Table.Columns {
+		if acknowledged(col) {
+			said[i] = true
+		}
+		if read[i] || said[i] {
+			continue
+		}
+		filled, addresses, first := 0, 0, 0
+		for _, row := range c.Table.Rows {
+			v := row.Values[i]
+			if v == "" {
+				continue
+			}
+			filled++
+			if list, _, err := message.ParseList(v); err == nil && len(list) > 0 {
+				addresses++
+				if first == 0 {
+					first = row.Number
+				}
+			}
+		}
+		if addresses == 0 || addresses*2 < filled {
+			continue
+		}
+		name := col.Header
+		if name == "" {
+			name = "column " + col.Letter()
+		}
+		c.add(problem.Errorf(c.Table.Ref(c.Table.HeaderRow, i),
+			fmt.Sprintf("this column holds e-mail addresses (%d of its %d filled cells, the first in %s%d), but the template sends nothing to them: they would not receive the message",
+				addresses, filled, col.Letter(), first),
+			fmt.Sprintf("to mail them, head the column Cc or Bcc, or add a header such as \"Cc: {{.%s}}\" to the template", identifierOr(col)),
+			fmt.Sprintf("if they must not receive it, say so: --not-recipients %q (or not_recipients = %q in herald.toml)", name, name)))
+		said[i] = true
+	}
+	return said
+}
+
+func identifierOr(col contacts.Column) string {
+	if col.Name != "" {
+		return col.Name
+	}
+	return "Column" + col.Letter()
 }
 
 // label names a row for people: its first two cells that are not addresses.
@@ -286,18 +475,24 @@ func (c *checker) checkAmbiguous() bool {
 }
 
 // warnUnusedColumns points out columns the template never uses: often a sign of a
-// misspelt placeholder or of the wrong template.
-func (c *checker) warnUnusedColumns(columns []string) {
-	used := map[string]bool{colEmail: true, colCc: true, colBcc: true, colLanguage: true}
+// misspelt placeholder or of the wrong template. The columns in skip have been spoken of.
+func (c *checker) warnUnusedColumns(skip map[int]bool) {
+	used := map[string]bool{}
+	for _, name := range []string{colEmail, colCc, colBcc, colLanguage} {
+		if col, err := c.Table.Lookup(name); err == nil {
+			used[c.Table.Columns[col].Name] = true
+		}
+	}
 	for _, f := range c.Template.Fields() {
 		used[f] = true
 	}
-	for i, col := range columns {
-		if !used[col] {
-			c.add(problem.Warningf(c.Table.Ref(c.Table.HeaderRow, i),
-				fmt.Sprintf("column %s is not used by the template", col),
-				fmt.Sprintf("use it as {{.%s}} or ignore this warning", col)))
+	for i, col := range c.Table.Columns {
+		if col.Name == "" || skip[i] || used[col.Name] {
+			continue
 		}
+		c.add(problem.Warningf(c.Table.Ref(c.Table.HeaderRow, i),
+			fmt.Sprintf("column %s is not used by the template", col.Name),
+			fmt.Sprintf("use it as {{.%s}} or ignore this warning", col.Name)))
 	}
 }
 

@@ -30,6 +30,10 @@ type Inputs struct {
 	From        string
 	ReplyTo     string
 	SkipInvalid bool
+	// NotRecipients names columns (by header or template name) that hold addresses which
+	// must not receive the message; any other column of addresses that no address header
+	// reads is an error, since its addresses would be left out.
+	NotRecipients []string
 
 	// Now and NewID fix the Date and Message-ID of every message; tests and golden files
 	// set them, everyone else leaves them nil.

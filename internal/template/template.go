@@ -901,6 +901,23 @@ func (t *Template) HeaderFields() []string {
 	return slices.Compact(names)
 }
 
+// AddressFields returns, sorted, the columns a placeholder names in an address header (From,
+// Reply-To, To, Cc, Bcc) of any variant: the columns whose addresses the messages use.
+func (t *Template) AddressFields() []string {
+	var names []string
+	for _, v := range t.variants {
+		for _, h := range []string{"From", "Reply-To", "To", "Cc", "Bcc"} {
+			if p := v.headers[h]; p != nil {
+				for _, f := range p.fields {
+					names = append(names, f.name)
+				}
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
 // ReadsColumnFor tells whether some variant has no header called header (To, Cc or Bcc),
 // so that its messages take those addresses from the column of the same meaning (Email,
 // Cc, Bcc). A template with its own To header does not need an Email column.
