@@ -14,11 +14,14 @@ import (
 )
 
 func main() {
+	// A reader that goes away (herald send --yes | head -3) must not kill a send half-way:
+	// with SIGPIPE ignored, writing to the closed output fails and herald goes on.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// The first Ctrl-C asks the run to stop cleanly (send finishes or abandons the
-		// message in flight and records it); from then on signals are no longer caught,
-		// so a second Ctrl-C stops herald at once.
+		// The first Ctrl-C or SIGTERM asks the run to stop cleanly (send finishes or abandons
+		// the message in flight and records it); from then on signals are no longer caught,
+		// so a second one stops herald at once.
 		<-ctx.Done()
 		stop()
 	}()

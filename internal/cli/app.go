@@ -18,7 +18,9 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -44,10 +46,38 @@ type Streams struct {
 	ColorOut bool
 }
 
-// Main runs herald with args (args[0] is the program name) and returns the exit code. A
-// panic anywhere below is an internal error: it is reported as one, with a request to
-// report it, and exits 1 — never 2, which would blame the user's command line.
-func Main(ctx context.Context, args []string, s Streams) (code int) {
+// Main runs herald with args (args[0] is the program name) and returns the exit code.
+//
+// When ctx ends (Ctrl-C, SIGTERM), send finishes or abandons the message in flight and
+// records it, however long the server takes to answer; every other command stops: it is
+// given stopGrace to end by itself, then Main returns whatever it is doing (reading a pipe
+// that nobody writes, say).
+func Main(ctx context.Context, args []string, s Streams) int {
+	done := make(chan int, 1)
+	go func() { done <- runApp(ctx, args, s) }()
+	select {
+	case code := <-done:
+		return code
+	case <-ctx.Done():
+	}
+	if slices.Contains(args[1:], "send") {
+		return <-done
+	}
+	select {
+	case code := <-done:
+		return code
+	case <-time.After(stopGrace):
+		return printError(s.Err, errors.New("interrupted"))
+	}
+}
+
+// stopGrace is how long a command other than send may take to stop once asked to.
+const stopGrace = 2 * time.Second
+
+// runApp runs the command. A panic anywhere below is an internal error: it is reported as
+// one, with a request to report it, and exits 1 — never 2, which would blame the user's
+// command line.
+func runApp(ctx context.Context, args []string, s Streams) (code int) {
 	defer func() {
 		if v := recover(); v != nil {
 			code = printError(s.Err, internalError{value: v, stack: debug.Stack()})

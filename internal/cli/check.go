@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -26,13 +27,13 @@ Example:
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			return runCheck(s, o)
+			return runCheck(c.Context, s, o)
 		},
 	}
 }
 
-func runCheck(s Streams, o *inputOptions) error {
-	p, err := prepare(s, o.inputs(true))
+func runCheck(ctx context.Context, s Streams, o *inputOptions) error {
+	p, err := prepare(ctx, s, o.inputs(true))
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -90,8 +91,8 @@ func sourceDateEpoch() (func() time.Time, func() string) {
 }
 
 // prepare plans the mailing and prints its problems to stderr.
-func prepare(s Streams, in run.Inputs) (*plan.Plan, error) {
-	p, err := run.Prepare(in, nil)
+func prepare(ctx context.Context, s Streams, in run.Inputs) (*plan.Plan, error) {
+	p, err := run.Prepare(ctx, in, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -46,18 +47,18 @@ Examples:
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			return runPreview(s, o)
+			return runPreview(c.Context, s, o)
 		},
 	}
 }
 
-func runPreview(s Streams, o *previewOptions) error {
+func runPreview(ctx context.Context, s Streams, o *previewOptions) error {
 	if o.limit < 0 {
 		return usagef("--limit must be a positive number of messages")
 	}
 	in := o.inputs(true)
 	if o.row >= 0 {
-		p, err := prepare(s, in)
+		p, err := prepare(ctx, s, in)
 		if err != nil {
 			return err
 		}
@@ -66,7 +67,7 @@ func runPreview(s Streams, o *previewOptions) error {
 		}
 		return printRow(s, p, o.row)
 	}
-	p, res, err := run.Preview(in, o.out, o.limit)
+	p, res, err := run.Preview(ctx, in, o.out, o.limit)
 	if p != nil {
 		printProblems(s, p.Problems)
 	}

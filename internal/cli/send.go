@@ -111,7 +111,7 @@ Examples:
 
 func runSend(ctx context.Context, s Streams, o *sendOptions) error {
 	if o.dryRun {
-		return runPreview(s, &o.previewOptions)
+		return runPreview(ctx, s, &o.previewOptions)
 	}
 	if os.Getenv("SOURCE_DATE_EPOCH") != "" {
 		// Nix shells set it: fixed dates and numbered Message-IDs are for comparing previews,
@@ -124,7 +124,7 @@ func runSend(ctx context.Context, s Streams, o *sendOptions) error {
 	if err != nil {
 		return err
 	}
-	p, err := prepare(s, in)
+	p, err := prepare(ctx, s, in)
 	if err != nil {
 		return err
 	}
@@ -262,11 +262,14 @@ func credentials(ctx context.Context, s Streams, cfg *mail.Config, passwordComma
 	if cmdline := passwordCommand; cmdline != "" {
 		out, err := exec.CommandContext(ctx, "sh", "-c", cmdline).Output()
 		if err != nil {
-			return problem.WithHint(fmt.Errorf("password_command in the config file failed: %v", err), "run the command yourself to see why; it must print the password and nothing else")
+			return problem.WithHint(fmt.Errorf("password_command in the config file failed: %v", err), "run the command yourself to see why; it must print the password on its first line")
 		}
-		cfg.Password = strings.TrimRight(string(out), "\r\n")
+		// Password managers print the password on the first line and notes after it
+		// (pass show, gopass); msmtp's passwordeval takes the first line too.
+		first, _, _ := strings.Cut(string(out), "\n")
+		cfg.Password = strings.TrimRight(first, "\r")
 		if cfg.Password == "" {
-			return fmt.Errorf("password_command in the config file printed nothing")
+			return problem.WithHint(errors.New("password_command in the config file printed nothing on its first line"), "the command must print the password on its first line")
 		}
 		return nil
 	}

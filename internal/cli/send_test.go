@@ -528,13 +528,25 @@ func TestSendPasswordSources(t *testing.T) {
 		t.Errorf("password_command: exit %d, server has %d\nstderr:\n%s", r.code, e.srv.Total(), r.errOut)
 	}
 
+	// A password manager's output: the password, then notes; only the first line counts.
+	cfg = e.write(t, "herald.toml", fmt.Sprintf("password_command = \"printf '%%s\\\\nlogin: secretariat\\\\nurl: smtp.example.org\\\\n' %s\"\n", distinctivePassword))
+	r = e.send(t, "--config", cfg, "--smtp-user", "secretariat", "--limit", "1")
+	if r.code != ExitOK || e.srv.Total() != 2 {
+		t.Errorf("password_command printing several lines: exit %d, server has %d\nstderr:\n%s", r.code, e.srv.Total(), r.errOut)
+	}
+	cfg = e.write(t, "herald.toml", "password_command = \"printf '\\\\nsecret\\\\n'\"\n")
+	r = e.send(t, "--config", cfg, "--smtp-user", "secretariat", "--limit", "1")
+	if r.code != ExitFailure || !strings.Contains(r.errOut, "printed nothing on its first line") || e.srv.Total() != 2 {
+		t.Errorf("password_command with an empty first line: exit %d, stderr:\n%s", r.code, r.errOut)
+	}
+
 	t.Setenv("HERALD_SMTP_PASSWORD", distinctivePassword)
 	r = e.send(t, "--smtp-user", "secretariat", "--limit", "1")
-	if r.code != ExitOK || e.srv.Total() != 2 {
+	if r.code != ExitOK || e.srv.Total() != 3 {
 		t.Errorf("HERALD_SMTP_PASSWORD: exit %d, server has %d\nstderr:\n%s", r.code, e.srv.Total(), r.errOut)
 	}
-	if got := e.srv.Logins(); len(got) != 2 {
-		t.Errorf("logins %q, want 2", got)
+	if got := e.srv.Logins(); len(got) != 3 {
+		t.Errorf("logins %q, want 3", got)
 	}
 }
 

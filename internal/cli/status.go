@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -52,12 +53,12 @@ Examples:
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			return runStatus(s, o)
+			return runStatus(c.Context, s, o)
 		},
 	}
 }
 
-func runStatus(s Streams, o *statusOptions) error {
+func runStatus(ctx context.Context, s Streams, o *statusOptions) error {
 	format := strings.ToLower(o.format)
 	switch format {
 	case "table", "csv", "json":
@@ -69,7 +70,7 @@ func runStatus(s Streams, o *statusOptions) error {
 	}
 
 	in := o.inputs(false)
-	p, err := run.Prepare(in, nil)
+	p, err := run.Prepare(ctx, in, nil)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func campaign(t testing.TB, csv string) run.Inputs {
 
 func prepare(t testing.TB, in run.Inputs) *plan.Plan {
 	t.Helper()
-	p, err := run.Prepare(in, nil)
+	p, err := run.Prepare(context.Background(), in, nil)
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}

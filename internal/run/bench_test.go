@@ -2,6 +2,7 @@ package run
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -164,7 +165,7 @@ func BenchmarkPreview(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				out := filepath.Join(dir, fmt.Sprintf("preview%d", i))
 				start := time.Now()
-				_, res, err := Preview(benchInputs(path), out, 0)
+				_, res, err := Preview(context.Background(), benchInputs(path), out, 0)
 				elapsed += time.Since(start)
 				if err != nil {
 					b.Fatal(err)
@@ -211,7 +212,7 @@ func BenchmarkStage(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			n := 0
-			p, err := Prepare(benchInputs(csvPath), func(*plan.Item, *message.Message) error { n++; return nil })
+			p, err := Prepare(context.Background(), benchInputs(csvPath), func(*plan.Item, *message.Message) error { n++; return nil })
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -225,7 +226,7 @@ func BenchmarkStage(b *testing.B) {
 	// The per-message stages cycle through the first rows, one of each row of the sample.
 	var msgs []*message.Message
 	var items []*plan.Item
-	plan, err := Prepare(benchInputs(csvPath), func(it *plan.Item, m *message.Message) error {
+	plan, err := Prepare(context.Background(), benchInputs(csvPath), func(it *plan.Item, m *message.Message) error {
 		if len(msgs) < 64 {
 			msgs = append(msgs, m)
 			items = append(items, it)

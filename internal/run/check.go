@@ -1,8 +1,10 @@
 package run
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/mla-initiative/herald/internal/message"
 	"github.com/mla-initiative/herald/internal/plan"
 	"github.com/mla-initiative/herald/internal/problem"
+	"github.com/mla-initiative/herald/internal/screen"
 )
 
 // Columns with a meaning to herald, by their template identifier.
@@ -28,7 +31,7 @@ type Visitor func(it *plan.Item, msg *message.Message) error
 // with the input is known before anything is sent. The error is for inputs that cannot be
 // read at all, or an error of visit; everything else is a Problem in the plan. visit may be
 // nil.
-func Prepare(in Inputs, visit Visitor) (*plan.Plan, error) {
+func Prepare(ctx context.Context, in Inputs, visit Visitor) (*plan.Plan, error) {
 	table, source, err := openContacts(in)
 	if err != nil {
 		return nil, err
@@ -71,6 +74,9 @@ func Prepare(in Inputs, visit Visitor) (*plan.Plan, error) {
 	fallbacks := map[string]int{}
 	p := c.Plan
 	for i := range table.Rows {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("check the rows: %w", err)
+		}
 		item, msg, problems := c.checkRow(i)
 		p.Problems = append(p.Problems, problems...)
 		if problem.HasError(problems) {
@@ -429,6 +435,12 @@ func (c *checker) checkRow(i int) (checkedItem, *message.Message, []problem.Prob
 	for _, n := range notices {
 		if !hasMessage(problems, string(n)) {
 			rowWarning(table.RowRef(row.Number), string(n))
+		}
+	}
+	for _, a := range slices.Concat([]message.Address{msg.From}, msg.ReplyTo, msg.To, msg.Cc, msg.Bcc) {
+		if i := strings.IndexFunc(a.Name, screen.IsBidiControl); i >= 0 {
+			rowWarning(table.RowRef(row.Number), fmt.Sprintf("the name of %s holds the invisible character %U, which changes the order in which the letters after it are shown: %q",
+				a.Addr, []rune(a.Name[i:])[0], a.Name))
 		}
 	}
 	item.To, item.Cc, item.Bcc, item.Subject = msg.To, msg.Cc, msg.Bcc, msg.Subject

@@ -2,6 +2,7 @@ package run
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,7 +17,7 @@ import (
 func TestFieldsAfterEmptyColumn(t *testing.T) {
 	// Column B is empty in every row, header included.
 	in := campaignDir(t, "Email,,Name,Country\nana@a.test,,Ana,Chile\n")
-	p, err := Prepare(in, nil)
+	p, err := Prepare(context.Background(), in, nil)
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
@@ -37,7 +38,7 @@ func TestFieldsAfterEmptyColumn(t *testing.T) {
 // read the right cells, pass.
 func TestTableStartingInColumnB(t *testing.T) {
 	in := campaignDir(t, ",Name,Email,Cc\n,Ana,ana@a.test,desk@b.test\n")
-	p, err := Prepare(in, nil)
+	p, err := Prepare(context.Background(), in, nil)
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
@@ -65,7 +66,7 @@ func TestXLSXTableStartingInColumnB(t *testing.T) {
 	if err := os.WriteFile(in.Contacts, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p, err := Prepare(in, nil)
+	p, err := Prepare(context.Background(), in, nil)
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}

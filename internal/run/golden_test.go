@@ -2,6 +2,7 @@ package run
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -39,7 +40,7 @@ func TestGoldenBuiltin(t *testing.T) {
 			NewID:    func() string { n++; return fmt.Sprintf("golden.%s.%d", tmpl, n) },
 		}
 		seen := 0
-		plan, err := Prepare(in, func(it *plan.Item, msg *message.Message) error {
+		plan, err := Prepare(context.Background(), in, func(it *plan.Item, msg *message.Message) error {
 			name, ok := goldenRows[it.Row]
 			if !ok {
 				return nil

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,7 +46,7 @@ func recipientRows(n int) string {
 
 func mustPrepare(t testing.TB, in Inputs) *plan.Plan {
 	t.Helper()
-	p, err := Prepare(in, nil)
+	p, err := Prepare(context.Background(), in, nil)
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -60,7 +61,7 @@ func TestEachAddressOnce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := campaignDir(t, "Email,Cc,Bcc,Name\na@x.test,,,A\n"+strings.ReplaceAll(tt.rows, "\n", ",N\n"))
-			p, err := Prepare(in, nil)
+			p, err := Prepare(context.Background(), in, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,5 +109,25 @@ func TestEachAddressOnce(t *testing.T) {
 				t.Errorf("an error but no row left out")
 			}
 		})
+	}
+}
+
+// TestBidiOverrideInNameWarns: a display name holding a right-to-left override reads as
+// something else in mail programs and terminals.
+func TestBidiOverrideInNameWarns(t *testing.T) {
+	in := campaignDir(t, "Email,Name\n\"\"\"Ana \u202eexe.fdp\"\" <a@x.test>\",A\nb@x.test,B\n")
+	p, err := Prepare(context.Background(), in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, pr := range p.Problems {
+		if pr.Row > 0 {
+			got = append(got, fmt.Sprintf("row %d %s: %s", pr.Row, pr.Severity(), pr.Message))
+		}
+	}
+	want := "row 2 warning: the name of a@x.test holds the invisible character U+202E"
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) || len(p.Items) != 2 {
+		t.Errorf("problems %q (%d items), want one starting %q", got, len(p.Items), want)
 	}
 }

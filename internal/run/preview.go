@@ -2,6 +2,7 @@ package run
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,7 +33,7 @@ type PreviewResult struct {
 // ready, so that an error leaves the previous preview as it was and no file of an earlier
 // preview is left behind to be mistaken for part of this one. It never opens a network
 // connection. The plan is returned even when it is not ready, for its problems.
-func Preview(in Inputs, dir string, limit int) (*plan.Plan, *PreviewResult, error) {
+func Preview(ctx context.Context, in Inputs, dir string, limit int) (*plan.Plan, *PreviewResult, error) {
 	if err := checkPreviewDir(dir); err != nil {
 		return nil, nil, err
 	}
@@ -73,7 +74,7 @@ func Preview(in Inputs, dir string, limit int) (*plan.Plan, *PreviewResult, erro
 		entries = append(entries, newIndexEntry(base, it, msg))
 		return nil
 	}
-	plan, err := Prepare(in, write)
+	plan, err := Prepare(ctx, in, write)
 	if err != nil {
 		return nil, nil, err
 	}

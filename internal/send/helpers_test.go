@@ -54,7 +54,7 @@ func recipientRows(n int) string {
 
 func mustPrepare(t testing.TB, in run.Inputs) *plan.Plan {
 	t.Helper()
-	p, err := run.Prepare(in, nil)
+	p, err := run.Prepare(context.Background(), in, nil)
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}

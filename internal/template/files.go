@@ -84,6 +84,10 @@ func checkLinks(fsys fs.FS, p string) error {
 	return fmt.Errorf("too many symbolic links in %q", p)
 }
 
+// maxFileSize is the largest file a template may attach or show: far above what mail
+// servers accept (10 to 35 MB), low enough that a wrong path cannot exhaust memory.
+const maxFileSize = 64 << 20
+
 // fileCache keeps the content of every file read, so that ten thousand messages attaching
 // the same letter read it once. Its slices are shared by all messages and never modified.
 type fileCache struct {
@@ -107,7 +111,7 @@ func (c *fileCache) file(p string) (message.File, error) {
 	if ok {
 		return f, nil
 	}
-	if err := checkLinks(c.fsys, p); err != nil {
+	if _, err := c.stat(p); err != nil {
 		return f, err
 	}
 	data, err := fs.ReadFile(c.fsys, p)
@@ -144,6 +148,11 @@ func (c *fileCache) stat(p string) (fs.FileInfo, error) {
 		return nil, fmt.Errorf("reading file %q (%s): %w", p, c.where(p), err)
 	case info.IsDir():
 		return nil, fmt.Errorf("%q is a folder, not a file", p)
+	case !info.Mode().IsRegular():
+		// A named pipe or a device would make herald wait for ever, or read without end.
+		return nil, fmt.Errorf("%q is not a regular file (%s); only files can be attached", p, info.Mode().Type())
+	case info.Size() > maxFileSize:
+		return nil, fmt.Errorf("%q is %d MB, more than any mail server accepts (%d MB at most)", p, info.Size()>>20, maxFileSize>>20)
 	}
 	return info, nil
 }

@@ -435,7 +435,7 @@ func TestAttachPathFromCell(t *testing.T) {
 		{`..\secret.txt`, `message.md: Attach: path "../secret.txt" leaves the template folder; files must be inside it`},
 		{"/etc/passwd", `message.md: Attach: path "/etc/passwd" is absolute; give a path inside the template folder`},
 		{`C:\Windows\win.ini`, `message.md: Attach: path "C:/Windows/win.ini" is absolute; give a path inside the template folder`},
-		{"letters", `message.md: Attach: reading file "letters"`},
+		{"letters", `message.md: Attach: "letters" is a folder, not a file`},
 		{"letters/\x00.pdf", `message.md: Attach: the value contains a control character (U+0000)`},
 	}
 	for _, tt := range tests {
