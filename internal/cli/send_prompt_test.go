@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"strings"
@@ -18,9 +19,12 @@ func TestSendCtrlCAtPrompt(t *testing.T) {
 	in, unblock := io.Pipe()
 	defer unblock.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // Ctrl-C pressed at the prompt
+	defer cancel()
 	done := make(chan result, 1)
-	go func() { done <- e.sendWith(t, ctx, Streams{In: in, InteractiveIn: true}) }()
+	// Ctrl-C is pressed once the prompt is shown.
+	go func() {
+		done <- e.sendWith(t, ctx, Streams{In: in, InteractiveIn: true, Err: &cancelAt{text: "Type yes", cancel: cancel}})
+	}()
 	select {
 	case r := <-done:
 		if e.srv.Total() != 0 {
@@ -34,4 +38,19 @@ func TestSendCtrlCAtPrompt(t *testing.T) {
 		<-done
 		t.Errorf("herald send still waited for an answer 10s after Ctrl-C at the confirmation prompt")
 	}
+}
+
+// cancelAt passes writes to a buffer and cancels when text has been written.
+type cancelAt struct {
+	bytes.Buffer
+	text   string
+	cancel func()
+}
+
+func (w *cancelAt) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if strings.Contains(w.String(), w.text) {
+		w.cancel()
+	}
+	return n, err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,7 +78,12 @@ func (e *sendEnv) send(t *testing.T, args ...string) result {
 func (e *sendEnv) sendWith(t *testing.T, ctx context.Context, s Streams, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	s.Out, s.Err = &out, &errOut
+	s.Out = &out
+	if s.Err == nil {
+		s.Err = &errOut
+	} else {
+		s.Err = io.MultiWriter(&errOut, s.Err)
+	}
 	all := append([]string{"herald", "send",
 		"--contacts", e.contacts, "--template", e.template, "--log", e.log,
 		"--smtp-host", e.srv.Host, "--smtp-port", fmt.Sprint(e.srv.Port), "--smtp-tls", "none",
