@@ -25,11 +25,15 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	code := cli.Main(ctx, os.Args, cli.Streams{
+	s := cli.Streams{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		InteractiveIn: term.IsTerminal(int(os.Stdin.Fd())),
 		ColorOut:      term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == "",
-	})
+	}
+	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+		s.Width = w
+	}
+	code := cli.Main(ctx, os.Args, s)
 	stop()
 	os.Exit(code)
 }

@@ -44,6 +44,9 @@ type Streams struct {
 	InteractiveIn bool
 	// ColorOut tells whether Out is a terminal that shows colour.
 	ColorOut bool
+	// Width is the number of columns of the terminal Out writes to; 0 when it is not a
+	// terminal (a file, a pipe), where lines are not cut.
+	Width int
 }
 
 // Main runs herald with args (args[0] is the program name) and returns the exit code.
