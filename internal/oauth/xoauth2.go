@@ -1,9 +1,19 @@
-package imap
+package oauth
 
-import "errors"
+import (
+	"errors"
 
-// xoauth2 is the SASL mechanism of Google and Microsoft 365 for OAuth2 access tokens
-// (https://developers.google.com/gmail/imap/xoauth2-protocol). go-sasl no longer has it.
+	"github.com/emersion/go-sasl"
+)
+
+// XOAUTH2 returns the SASL client of the XOAUTH2 mechanism that Google and Microsoft 365
+// take for OAuth2 access tokens, over IMAP and SMTP alike
+// (https://developers.google.com/gmail/imap/xoauth2-protocol). go-sasl no longer has one.
+// The token is in its initial response only: never put a client's traffic in a log.
+func XOAUTH2(user, accessToken string) sasl.Client {
+	return &xoauth2{user: user, token: accessToken}
+}
+
 type xoauth2 struct {
 	user, token string
 	failed      bool
