@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -84,7 +85,7 @@ func TestDovecot(t *testing.T) {
 	starttls.TLS, starttls.Port = imap.StartTLS, d.StartTLSPort
 
 	for _, cfg := range []imap.Config{tls, starttls} {
-		t.Run(cfg.TLS, func(t *testing.T) {
+		t.Run(map[string]string{"": "tls", imap.StartTLS: "starttls"}[cfg.TLS], func(t *testing.T) {
 			c := dial(t, cfg)
 			col := &collector{t: t}
 			res, err := c.Scan("INBOX", imap.Cursor{}, col.fn)
@@ -137,9 +138,57 @@ func TestDovecot(t *testing.T) {
 	if res2.Cursor.UIDValidity != res.Cursor.UIDValidity || res2.Cursor.LastUID <= res.Cursor.LastUID {
 		t.Errorf("cursor %+v after %+v", res2.Cursor, res.Cursor)
 	}
+	// A message numbered (UID last+1) but expunged by another client before herald reads
+	// it: "UID last+1:*" then matches the highest UID, which herald has read already.
+	d.Deliver(t, "INBOX", reply(8))
+	if _, err := c.Scan("INBOX", imap.Cursor{}, func(imap.Message) error { return imap.ErrStopped }); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Expunge(t, "INBOX", []byte("Subject: Re: Invitation 8\r\n")); n != 1 {
+		t.Fatalf("expunged %d", n)
+	}
+	res3, err := c.Scan("INBOX", res2.Cursor, func(m imap.Message) error {
+		t.Errorf("UID %d handed over again after an expunge", m.UID)
+		return nil
+	})
+	if err != nil || res3.Cursor != res2.Cursor {
+		t.Errorf("after the expunge: %+v, %v", res3, err)
+	}
+
 	if seen := append(d.Seen(t, "INBOX"), d.Seen(t, "Junk")...); len(seen) > 0 {
 		t.Errorf("reading marked messages as seen: %q", seen)
 	}
+}
+
+// A 50 MB message in Dovecot: what the client allocates to read it is bounded by the
+// header and MaxBody, not by the message (Dovecot is another process, so the allocation
+// counter counts the client alone).
+func TestDovecotHugeMessage(t *testing.T) {
+	d := imaptest.StartDovecot(t)
+	huge := append(reply(2), bytes.Repeat([]byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\r\n"), 50<<20/66)...)
+	d.Deliver(t, "INBOX", reply(1), huge, reply(3))
+	cfg := imap.Config{Host: d.Host, Port: d.Port, CAFile: d.CAFile, User: d.User, Password: d.Password, MaxBody: 64 << 10}
+	c := dial(t, cfg)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var sizes, bodies []int
+	_, err := c.Scan("INBOX", imap.Cursor{}, func(m imap.Message) error {
+		sizes, bodies = append(sizes, int(m.Size)), append(bodies, len(m.Body))
+		return nil
+	})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sizes) != 3 || sizes[1] != len(huge) || bodies[1] != 64<<10 {
+		t.Fatalf("sizes %v, bodies %v", sizes, bodies)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	if alloc > 4<<20 {
+		t.Errorf("reading a %d-byte message allocated %d bytes", sizes[1], alloc)
+	}
+	t.Logf("three messages, one of %d bytes: %d bytes allocated", sizes[1], alloc)
 }
 
 // A wrong password is refused, and neither it nor the right one appears in the error.

@@ -272,6 +272,30 @@ func (d *Dovecot) Deliver(t testing.TB, folder string, msgs ...[]byte) {
 	}
 }
 
+// Expunge removes the message files of a folder that contain match, as another client
+// expunging them would; Dovecot notices the next time the folder is opened.
+func (d *Dovecot) Expunge(t testing.TB, folder string, match []byte) int {
+	t.Helper()
+	n := 0
+	for _, sub := range []string{"new", "cur"} {
+		dir := filepath.Join(d.Maildir(folder), sub)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			path := filepath.Join(dir, e.Name())
+			if b, err := os.ReadFile(path); err == nil && bytes.Contains(b, match) {
+				if err := os.Remove(path); err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // Seen returns the names of message files of a folder that carry the Seen flag (an "S"
 // after ":2,"), the mark a client leaves by reading without BODY.PEEK.
 func (d *Dovecot) Seen(t testing.TB, folder string) []string {
