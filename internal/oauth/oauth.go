@@ -43,8 +43,12 @@ type Provider struct {
 
 // Microsoft is Microsoft 365 (Entra ID) for the given tenant (its ID or domain, from the
 // ministry's app registration), with the permissions to send by SMTP and read by IMAP.
-// offline_access is what gives a refresh token.
+// offline_access is what gives a refresh token. An empty tenant is "organizations", any
+// work or school account, which only an app registered for several tenants accepts.
 func Microsoft(tenant string) Provider {
+	if tenant == "" {
+		tenant = "organizations"
+	}
 	base := "https://login.microsoftonline.com/" + url.PathEscape(tenant) + "/oauth2/v2.0"
 	return Provider{
 		Name:          "microsoft",

@@ -148,6 +148,9 @@ func TestEndpoints(t *testing.T) {
 		strings.Join(m.Scopes, " ") != "https://outlook.office.com/SMTP.Send https://outlook.office.com/IMAP.AccessAsUser.All offline_access" {
 		t.Errorf("Microsoft: %+v", m)
 	}
+	if m := Microsoft(""); m.TokenURL != "https://login.microsoftonline.com/organizations/oauth2/v2.0/token" {
+		t.Errorf("Microsoft without a tenant: %s", m.TokenURL)
+	}
 	g := Google()
 	if g.DeviceAuthURL != "https://oauth2.googleapis.com/device/code" || g.TokenURL != "https://oauth2.googleapis.com/token" ||
 		!slices.Equal(g.Scopes, []string{"https://mail.google.com/"}) {
