@@ -16,6 +16,7 @@ import (
 	heraldmail "github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/mail/mailtest"
 	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
 const (
@@ -57,19 +58,19 @@ func TestSendTransmitsPreview(t *testing.T) {
 			if len(got) != 1 {
 				t.Fatalf("server kept %d messages, want 1", len(got))
 			}
-			var eml bytes.Buffer
-			if _, err := heraldmail.WriteEML(&eml, m); err != nil {
+			eml, err := writeEML(m)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(got[0].Data, eml.Bytes()) {
-				t.Errorf("received message differs from WriteEML:\n%s", firstDiff(got[0].Data, eml.Bytes()))
+			if !bytes.Equal(got[0].Data, eml) {
+				t.Errorf("received message differs from the preview (AppendEML):\n%s", firstDiff(got[0].Data, eml))
 			}
 			if got[0].From != m.From.Addr {
 				t.Errorf("MAIL FROM = %q, want %q", got[0].From, m.From.Addr)
 			}
 			var want []string
 			seen := map[string]bool{}
-			for _, a := range m.Recipients() {
+			for _, a := range slices.Concat(m.To, m.Cc, m.Bcc) {
 				if !seen[a.Key()] {
 					seen[a.Key()] = true
 					want = append(want, a.Addr)
@@ -360,6 +361,7 @@ func TestDial(t *testing.T) {
 		status heraldmail.Status // of the DialError; Delivered means Dial succeeds
 		code   int
 		want   string // part of the error text, or the AUTH mechanism used when Dial succeeds
+		hint   string // part of a hint
 	}{
 		{
 			name:   "STARTTLS with the CA file, PLAIN chosen",
@@ -377,19 +379,19 @@ func TestDial(t *testing.T) {
 			name:   "STARTTLS without the CA file",
 			srv:    tlsSrv,
 			config: heraldmail.Config{Username: testUser, Password: testPassword},
-			status: heraldmail.Stop, want: "certificate",
+			status: heraldmail.Stop, want: "certificate", hint: "CA file",
 		},
 		{
 			name:   "STARTTLS to a server without it",
 			srv:    openSrv,
 			config: heraldmail.Config{},
-			status: heraldmail.Stop, want: "does not offer STARTTLS",
+			status: heraldmail.Stop, want: "the server does not offer STARTTLS", hint: "for a test server on this computer (localhost), use --smtp-tls none",
 		},
 		{
 			name:   "wrong password",
 			srv:    tlsSrv,
 			config: heraldmail.Config{CAFile: tlsSrv.CAFile, Username: testUser, Password: testPassword + "x"},
-			status: heraldmail.Stop, code: 535, want: "check the username and password",
+			status: heraldmail.Stop, code: 535, want: `log in as "mla-initiative@example.org": 535 5.7.8 Authentication failed`, hint: "check the username and password",
 		},
 		{
 			name:   "implicit TLS with the CA file",
@@ -401,13 +403,13 @@ func TestDial(t *testing.T) {
 			name:   "implicit TLS without the CA file",
 			srv:    implicitSrv,
 			config: heraldmail.Config{TLS: heraldmail.ImplicitTLS, Username: testUser, Password: testPassword},
-			status: heraldmail.Stop, want: "CA file",
+			status: heraldmail.Stop, want: "certificate signed by unknown authority", hint: "give its certificate as the CA file",
 		},
 		{
 			name:   "implicit TLS to a plain-text port",
 			srv:    openSrv,
 			config: heraldmail.Config{TLS: heraldmail.ImplicitTLS},
-			status: heraldmail.Stop, want: "does not speak TLS",
+			status: heraldmail.Stop, want: "first record does not look like a TLS handshake", hint: "does not speak TLS on this port",
 		},
 		{
 			name:   "credentials in plain text to 127.0.0.1",
@@ -442,7 +444,7 @@ func TestDial(t *testing.T) {
 			name:   "XOAUTH2 not offered",
 			srv:    tlsSrv,
 			config: heraldmail.Config{CAFile: tlsSrv.CAFile, Username: testUser, Password: testPassword, Auth: "xoauth2"},
-			status: heraldmail.Stop, want: "no matching login method",
+			status: heraldmail.Stop, want: "the server offers no XOAUTH2 login on this connection (it offers PLAIN LOGIN)", hint: "--smtp-auth",
 		},
 		{
 			name:   "CA file without a certificate",
@@ -453,7 +455,7 @@ func TestDial(t *testing.T) {
 		{
 			name:   "nothing listening",
 			config: heraldmail.Config{Host: "127.0.0.1", Port: closedPort, TLS: heraldmail.NoTLS, Timeout: 5 * time.Second},
-			status: heraldmail.TempFailure, want: "connection refused",
+			status: heraldmail.TempFailure, want: "connection refused", hint: "check the server name and port",
 		},
 		{
 			name:   "no host",
@@ -498,6 +500,14 @@ func TestDial(t *testing.T) {
 			if de.Status != tc.status || de.Code != tc.code || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Dial error = %v (status %v, code %d), want status %v, code %d, text containing %q",
 					err, de.Status, de.Code, tc.status, tc.code, tc.want)
+			}
+			// Advice travels as hints, never in the text.
+			hints := problem.Hints(err)
+			if tc.hint != "" && !slices.ContainsFunc(hints, func(h string) bool { return strings.Contains(h, tc.hint) }) {
+				t.Errorf("hints %q, want one containing %q", hints, tc.hint)
+			}
+			if strings.Contains(err.Error(), "hint") || len(hints) > 0 && strings.Contains(err.Error(), hints[0]) {
+				t.Errorf("Dial error %q holds its hint", err)
 			}
 			if strings.Contains(err.Error(), testPassword) {
 				t.Errorf("Dial error %q shows the password", err)

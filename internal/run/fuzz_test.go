@@ -49,11 +49,11 @@ func FuzzNoHeaderInjection(f *testing.F) {
 		if err != nil {
 			return // refused: nothing is sent
 		}
-		var buf bytes.Buffer
-		if _, err := heraldmail.WriteEML(&buf, m); err != nil {
+		eml, err := heraldmail.AppendEML(nil, m)
+		if err != nil {
 			return // refused when writing: nothing is sent
 		}
-		parsed, err := mail.ReadMessage(&buf)
+		parsed, err := mail.ReadMessage(bytes.NewReader(eml))
 		if err != nil {
 			t.Fatalf("the message written for row %q does not parse: %v", row, err)
 		}
