@@ -131,3 +131,21 @@ func fullMessageInternal() *message.Message {
 		Attachments: []message.File{{Name: "letter.pdf", ContentType: "application/pdf", Data: []byte("%PDF")}},
 	}
 }
+
+// TestNoStartTLSHints: a server without STARTTLS gets advice for both kinds of server, the
+// one for a test server on this computer first when the server is this computer.
+func TestNoStartTLSHints(t *testing.T) {
+	for host, first := range map[string]string{
+		"127.0.0.1":        "for a test server on this computer (localhost), use --smtp-tls none",
+		"localhost":        "for a test server on this computer (localhost), use --smtp-tls none",
+		"smtp.example.org": "for a real mail server, use implicit TLS (--smtp-tls implicit, port 465)",
+	} {
+		e := dialError(Config{Host: host}, secret{}, stepStartTLS, errNoStartTLS)
+		if e.Status != Stop || len(e.Hints) != 2 || !strings.HasPrefix(e.Hints[0], first) {
+			t.Errorf("%s: status %v, hints %q; want Stop and the first hint starting %q", host, e.Status, e.Hints, first)
+		}
+		if want := "connect to SMTP server " + host + ":587: the server does not offer STARTTLS"; e.Error() != want {
+			t.Errorf("%s: error %q, want %q", host, e.Error(), want)
+		}
+	}
+}

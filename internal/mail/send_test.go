@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -587,4 +589,144 @@ func BenchmarkSend(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+}
+
+// TestSendLongReplies: a reply that is read whole is kept cut to its first KiB, saying so;
+// a reply of megabytes is not read past heraldmail.MaxReplyRead, and the command fails as
+// if the connection were lost: after the final dot Unknown, before it a temporary failure.
+func TestSendLongReplies(t *testing.T) {
+	const to = "jane.doe@justice.example"
+	long := strings.Repeat("é", 50_000) // 100,000 bytes
+	tests := []struct {
+		name   string
+		setup  func(srv *mailtest.Server)
+		status heraldmail.Status
+		code   int
+		reply  string // the end of Outcome.Reply
+		err    string // part of Outcome.Err
+		copies int
+	}{
+		{
+			name:   "100 KB refusal of a recipient",
+			setup:  func(srv *mailtest.Server) { srv.OnRcpt(to, mailtest.Step{Reply: reply(550, "5.1.1", long)}) },
+			status: heraldmail.PermFailure, code: 550, reply: "é … [reply cut: 100,006 bytes]",
+		},
+		{
+			name:   "100 KB acceptance",
+			setup:  func(srv *mailtest.Server) { srv.OnData(mailtest.Step{Reply: reply(250, "2.0.0", long)}) },
+			status: heraldmail.Delivered, code: 250, reply: "é … [reply cut: 100,006 bytes]", copies: 0,
+		},
+		{
+			name:   "200 MB reply to MAIL FROM",
+			setup:  func(srv *mailtest.Server) { srv.OnMail(mailtest.Step{Reply: reply(451, "", ""), Flood: 200 << 20}) },
+			status: heraldmail.TempFailure, err: "MAIL FROM:<mla-initiative@example.org>: the server's reply is longer than 1,048,576 bytes",
+		},
+		{
+			name:   "200 MB reply to RCPT TO",
+			setup:  func(srv *mailtest.Server) { srv.OnRcpt(to, mailtest.Step{Reply: reply(550, "", ""), Flood: 200 << 20}) },
+			status: heraldmail.TempFailure, err: "RCPT TO:<jane.doe@justice.example>: the server's reply is longer than 1,048,576 bytes",
+		},
+		{
+			name:   "200 MB reply after the final dot",
+			setup:  func(srv *mailtest.Server) { srv.OnData(mailtest.Step{Flood: 200 << 20}) },
+			status: heraldmail.Unknown, err: "end of message: the server's reply is longer than 1,048,576 bytes", copies: 1,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := mailtest.Start(t, mailtest.Options{})
+			s := dial(t, srv, plainConfig())
+			m := asciiMessage()
+			tc.setup(srv)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			o := s.Send(context.Background(), m)
+			runtime.ReadMemStats(&after)
+			if o.Status != tc.status || o.Code != tc.code {
+				t.Errorf("Send = {%v %d}, want {%v %d}; reply %.80q…, err %v", o.Status, o.Code, tc.status, tc.code, o.Reply, o.Err)
+			}
+			if !strings.HasSuffix(o.Reply, tc.reply) || len(o.Reply) > heraldmail.MaxReplyKept+100 {
+				t.Errorf("Reply is %d bytes ending in %q, want at most %d ending in %q", len(o.Reply), o.Reply[max(0, len(o.Reply)-40):], heraldmail.MaxReplyKept+100, tc.reply)
+			}
+			if tc.err != "" && (o.Err == nil || !strings.Contains(o.Err.Error(), tc.err)) {
+				t.Errorf("Err = %v, want it to contain %q", o.Err, tc.err)
+			}
+			if o.Err != nil && len(o.Err.Error()) > 2*heraldmail.MaxReplyKept {
+				t.Errorf("Err is %d bytes long", len(o.Err.Error()))
+			}
+			if tc.err != "" && !o.Redial {
+				t.Errorf("Redial = false after a reply that was not read to its end")
+			}
+			// The client reads at most MaxReplyRead of the 200 MB.
+			if got := after.TotalAlloc - before.TotalAlloc; got > 16*heraldmail.MaxReplyRead {
+				t.Errorf("Send allocated %d bytes", got)
+			}
+			if n := srv.Count(m.MessageID); n != tc.copies {
+				t.Errorf("server kept %d copies, want %d", n, tc.copies)
+			}
+		})
+	}
+}
+
+// TestDialLongReplies: a greeting of megabytes fails the dial without being read to its
+// end; a long refusal is kept cut.
+func TestDialLongReplies(t *testing.T) {
+	tests := []struct {
+		name   string
+		greet  func(w io.Writer) error
+		status heraldmail.Status
+		code   int
+		want   string
+	}{
+		{
+			name: "200 MB greeting",
+			greet: func(w io.Writer) error {
+				line := []byte("220-" + strings.Repeat("x", 1020) + "\r\n")
+				for range 200 << 10 {
+					if _, err := w.Write(line); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			status: heraldmail.TempFailure, want: "the server's reply is longer than 1,048,576 bytes; it was not read",
+		},
+		{
+			name: "100 KB refusal",
+			greet: func(w io.Writer) error {
+				_, err := io.WriteString(w, "554 5.3.2 "+strings.Repeat("z", 100_000)+"\r\n")
+				return err
+			},
+			status: heraldmail.Stop, code: 554, want: "z … [reply cut: 100,006 bytes]",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				_ = tc.greet(c)
+			}()
+			t.Cleanup(func() { l.Close(); <-done })
+			port := l.Addr().(*net.TCPAddr).Port
+			_, err = heraldmail.Dial(context.Background(), heraldmail.Config{Host: "127.0.0.1", Port: port, TLS: heraldmail.NoTLS, HELO: "client.test"})
+			var de *heraldmail.DialError
+			if !errors.As(err, &de) {
+				t.Fatalf("Dial error = %v, want a *DialError", err)
+			}
+			if de.Status != tc.status || de.Code != tc.code || !strings.HasSuffix(err.Error(), tc.want) || len(err.Error()) > heraldmail.MaxReplyKept+200 {
+				t.Errorf("Dial error (%v, %d) is %d bytes ending in %q; want (%v, %d) ending in %q",
+					de.Status, de.Code, len(err.Error()), err.Error()[max(0, len(err.Error())-60):], tc.status, tc.code, tc.want)
+			}
+		})
+	}
 }
