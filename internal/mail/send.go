@@ -113,10 +113,14 @@ type Outcome struct {
 	Code     int    // the server's reply code, 0 when there was no reply (network failure)
 	Enhanced string // RFC 3463 code such as "5.1.1", when the server gives one
 	// Reply is what the server said, as "550 5.1.1 text" with the lines of a multi-line
-	// reply joined by spaces; several replies (one per refused recipient) are separated by
-	// "; ". On success it is the reply to the final dot, which often names the queue ID.
+	// reply joined by spaces, cut after 4 KiB; several replies (one per refused recipient)
+	// are separated by "; ". On success it is the reply to the final dot, which often names
+	// the queue ID. It is empty when no reply came.
 	Reply string
-	Err   error // nil when Delivered without incident
+	// Err names each failed command and what happened ("RCPT TO:<a@example.org>: 550 …",
+	// "end of message: the server closed the connection"); it unwraps to the causes
+	// (*textproto.Error, network errors). Nil when Delivered without incident.
+	Err error
 	// Redial: the connection is unusable; dial again before the next message.
 	Redial bool
 }
