@@ -80,9 +80,12 @@ func BenchmarkAppendEML(b *testing.B) {
 	m.Text = strings.Repeat("The co-hosting States — Argentina, Belgium, Mongolia — have the honour to invite Your Excellency.\n\n", 25)
 	m.HTML = strings.Repeat("<p style=\"margin:0 0 1em\">The co-hosting States — Argentina, Belgium, Mongolia — have the honour.</p>\n", 50)
 	m.Calendar = bytes.Repeat([]byte("COMMENT:padding\r\n"), 60)
+	// Into a reused buffer, as the preview writes.
+	var eml []byte
 	appendEML := func(w io.Writer, m *message.Message) (int64, error) {
-		b, err := AppendEML(nil, m)
-		n, _ := w.Write(b)
+		var err error
+		eml, err = AppendEML(eml[:0], m)
+		n, _ := w.Write(eml)
 		return int64(n), err
 	}
 	for _, bc := range []struct {
