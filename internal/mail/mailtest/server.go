@@ -162,6 +162,9 @@ func Start(t testing.TB, opts Options) *Server {
 	}()
 	t.Cleanup(func() {
 		_ = srv.Close()
+		// go-smtp's Close closes the listeners Serve has registered; a Serve that has not
+		// started yet would register it afterwards and wait in Accept for ever.
+		_ = l.Close()
 		<-done
 	})
 	return s
