@@ -197,6 +197,10 @@ func (mp *mailpit) checkCalendar(t *testing.T, key string, m *mailpitMessage) {
 // testMailpitBccAttachment sends a workbook with a Bcc column and a template that attaches
 // a file: the Bcc address gets the message without appearing in it, and the attachment
 // arrives byte for byte.
+// longAttachment is the second file of testdata/e2e/template: a name longer than a line,
+// not ASCII.
+const longAttachment = "Programme — Conférence de signature de la Convention de Ljubljana–La Haye (version définitive).pdf"
+
 func testMailpitBccAttachment(t *testing.T, mp *mailpit) {
 	mp.clear(t)
 	dir := t.TempDir()
@@ -247,21 +251,24 @@ func testMailpitBccAttachment(t *testing.T, mp *mailpit) {
 		if regexp.MustCompile(`(?im)^bcc:`).MatchString(h) {
 			t.Errorf("to %s: message has a Bcc header:\n%s", key, h)
 		}
-		var found bool
-		for _, a := range m.Attachments {
-			if a.FileName != "programme.pdf" {
-				continue
+		// The second name is written as RFC 2231 sections, which mailpit must decode.
+		for _, name := range []string{"programme.pdf", longAttachment} {
+			var found bool
+			for _, a := range m.Attachments {
+				if a.FileName != name {
+					continue
+				}
+				found = true
+				if a.ContentType != "application/pdf" {
+					t.Errorf("to %s: %s has type %q, want application/pdf", key, name, a.ContentType)
+				}
+				if a.Checksums.SHA256 != hex.EncodeToString(sum[:]) {
+					t.Errorf("to %s: %s arrived with SHA-256 %s, want %x", key, name, a.Checksums.SHA256, sum)
+				}
 			}
-			found = true
-			if a.ContentType != "application/pdf" {
-				t.Errorf("to %s: programme.pdf has type %q, want application/pdf", key, a.ContentType)
+			if !found {
+				t.Errorf("to %s: no attachment %q among %+v", key, name, m.Attachments)
 			}
-			if a.Checksums.SHA256 != hex.EncodeToString(sum[:]) {
-				t.Errorf("to %s: programme.pdf arrived with SHA-256 %s, want %x", key, a.Checksums.SHA256, sum)
-			}
-		}
-		if !found {
-			t.Errorf("to %s: no attachment programme.pdf among %+v", key, m.Attachments)
 		}
 		if want := "Programme for " + r[0]; !strings.Contains(m.Text, want) {
 			t.Errorf("to %s: text lacks %q:\n%s", key, want, m.Text)

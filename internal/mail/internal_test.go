@@ -1,81 +1,13 @@
 package mail
 
 import (
-	"bytes"
 	"encoding/base64"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
-	gomail "github.com/wneessen/go-mail"
-
 	"github.com/mla-initiative/herald/internal/message"
 )
-
-// TestBoundarySetterSplitHeader feeds the boundary announcement in pieces, as a writer
-// other than go-mail's current one might, and checks that the next boundary is set once
-// the whole announcement has gone through, not before.
-func TestBoundarySetterSplitHeader(t *testing.T) {
-	t.Run("two pieces", testBoundarySetterTwoPieces)
-	t.Run("byte by byte", testBoundarySetterBytes)
-}
-
-func testBoundarySetterBytes(t *testing.T) {
-	gm := gomail.NewMsg()
-	bounds := []string{"_herald_mixed_aaa", "_herald_alt_bbb"}
-	gm.SetBoundary(bounds[0])
-	s := &boundarySetter{w: io.Discard, gm: gm, bounds: bounds}
-	text := "Date: x\r\nContent-Type: multipart/mixed;\r\n boundary=_herald_mixed_aaa\r\n\r\n" +
-		"--_herald_mixed_aaa\r\nContent-Type: multipart/alternative;\r\n boundary=_herald_alt_bbb\r\n"
-	first := strings.Index(text, "mixed_aaa") + len("mixed_aaa") - 1
-	second := strings.Index(text, "alt_bbb") + len("alt_bbb") - 1
-	for i := range len(text) {
-		if _, err := s.Write([]byte{text[i]}); err != nil {
-			t.Fatal(err)
-		}
-		want := bounds[0]
-		switch {
-		case i >= second:
-			want = ""
-		case i >= first:
-			want = bounds[1]
-		}
-		if got := gm.GetBoundary(); got != want {
-			t.Fatalf("after byte %d (%q): boundary %q, want %q", i, text[:i+1], got, want)
-		}
-	}
-}
-
-func testBoundarySetterTwoPieces(t *testing.T) {
-	gm := gomail.NewMsg()
-	bounds := []string{"_herald_mixed_aaa", "_herald_alt_bbb"}
-	gm.SetBoundary(bounds[0])
-	var out bytes.Buffer
-	s := &boundarySetter{w: &out, gm: gm, bounds: bounds}
-	header := "Content-Type: multipart/mixed;\r\n boundary=_herald_mixed_aaa\r\n"
-	cut := strings.Index(header, "mixed_a")
-	for _, piece := range []string{header[:cut], header[cut:]} {
-		if gm.GetBoundary() != bounds[0] {
-			t.Fatalf("boundary moved to %q before the announcement was complete", gm.GetBoundary())
-		}
-		if _, err := s.Write([]byte(piece)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := gm.GetBoundary(); got != bounds[1] {
-		t.Errorf("boundary after the announcement = %q, want %q", got, bounds[1])
-	}
-	if _, err := s.Write([]byte("Content-Type: multipart/alternative;\r\n boundary=_herald_alt_bbb\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	if got := gm.GetBoundary(); got != "" {
-		t.Errorf("boundary after the last layer = %q, want empty", got)
-	}
-	if got, want := out.String(), header+"Content-Type: multipart/alternative;\r\n boundary=_herald_alt_bbb\r\n"; got != want {
-		t.Errorf("output = %q, want %q", got, want)
-	}
-}
 
 func TestBoundariesAvoidBodies(t *testing.T) {
 	m := fullMessageInternal()
@@ -174,11 +106,13 @@ func TestConfigErrors(t *testing.T) {
 		{"auth without user", Config{Host: "smtp.example.org", Auth: "plain"}, "needs a username"},
 		{"TLS mode", Config{Host: "smtp.example.org", TLS: TLSMode(9)}, "unknown TLS mode"},
 		{"plain text to another host", Config{Host: "127.0.0.1.example.org", TLS: NoTLS, Username: "u", Password: "p"}, "refusing"},
+		{"unknown mechanism", Config{Host: "smtp.example.org", Username: "u", Auth: "cram-md5"}, "unknown authentication"},
+		{"CA file missing", Config{Host: "smtp.example.org", CAFile: "/nonexistent/ca.pem"}, "read CA file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := clientOptions(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("clientOptions error = %v, want one containing %q", err, tc.want)
+			if err := tc.c.Check(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Check error = %v, want one containing %q", err, tc.want)
 			}
 		})
 	}
@@ -195,5 +129,23 @@ func fullMessageInternal() *message.Message {
 		HTML:        "<p>Dear Minister,</p>",
 		Inline:      []message.File{{Name: "logo.png", ContentType: "image/png", ContentID: "logo@example.org", Data: []byte("png")}},
 		Attachments: []message.File{{Name: "letter.pdf", ContentType: "application/pdf", Data: []byte("%PDF")}},
+	}
+}
+
+// TestNoStartTLSHints: a server without STARTTLS gets advice for both kinds of server, the
+// one for a test server on this computer first when the server is this computer.
+func TestNoStartTLSHints(t *testing.T) {
+	for host, first := range map[string]string{
+		"127.0.0.1":        "for a test server on this computer (localhost), use --smtp-tls none",
+		"localhost":        "for a test server on this computer (localhost), use --smtp-tls none",
+		"smtp.example.org": "for a real mail server, use implicit TLS (--smtp-tls implicit, port 465)",
+	} {
+		e := dialError(Config{Host: host}, secret{}, stepStartTLS, errNoStartTLS)
+		if e.Status != Stop || len(e.Hints) != 2 || !strings.HasPrefix(e.Hints[0], first) {
+			t.Errorf("%s: status %v, hints %q; want Stop and the first hint starting %q", host, e.Status, e.Hints, first)
+		}
+		if want := "connect to SMTP server " + host + ":587: the server does not offer STARTTLS"; e.Error() != want {
+			t.Errorf("%s: error %q, want %q", host, e.Error(), want)
+		}
 	}
 }

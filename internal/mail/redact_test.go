@@ -5,8 +5,6 @@ import (
 	"net/textproto"
 	"strings"
 	"testing"
-
-	gomail "github.com/wneessen/go-mail"
 )
 
 // TestRedactBeforeOneLine: a server that repeats the password in a multi-line reply gets
@@ -22,10 +20,15 @@ func TestRedactBeforeOneLine(t *testing.T) {
 		text func(error) string
 	}{
 		{"dial error", &textproto.Error{Code: 535, Msg: "5.7.8 bad credentials\n5.7.8 you said " + pw}, func(err error) string {
-			return dialError(Config{Host: "smtp.example.org", Username: user, Password: pw}, sec, err).Error()
+			return dialError(Config{Host: "smtp.example.org", Username: user, Password: pw}, sec, stepAuth, err).Error()
 		}},
 		{"send error", errors.New("unexpected reply\r\nyou said " + pw), func(err error) string {
-			return classify(gomail.NewMsg(), err, sec).Err.Error()
+			s := &Sender{secret: sec}
+			return s.outcome(stepDot, []failed{s.failure("end of message", err)}).Err.Error()
+		}},
+		{"send reply", &textproto.Error{Code: 550, Msg: "5.7.1 refused\n5.7.1 you said " + pw}, func(err error) string {
+			s := &Sender{secret: sec}
+			return s.outcome(stepRcpt, []failed{s.failure("RCPT TO:<a@example.org>", err)}).Reply
 		}},
 	}
 	for _, tt := range tests {
@@ -39,7 +42,8 @@ func TestRedactBeforeOneLine(t *testing.T) {
 			}
 		})
 	}
-	if got := classify(gomail.NewMsg(), errors.New("plain"), sec).Err.Error(); got != "plain" {
-		t.Errorf("classify changed an error without a password: %q", got)
+	s := &Sender{secret: sec}
+	if got := s.outcome(stepMail, []failed{s.failure("MAIL FROM:<a@example.org>", errors.New("plain"))}).Err.Error(); got != "MAIL FROM:<a@example.org>: plain" {
+		t.Errorf("an error without a password became %q", got)
 	}
 }

@@ -2,21 +2,18 @@ package mail
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/textproto"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/mla-initiative/herald/internal/message"
 )
@@ -116,266 +113,38 @@ type Outcome struct {
 	Code     int    // the server's reply code, 0 when there was no reply (network failure)
 	Enhanced string // RFC 3463 code such as "5.1.1", when the server gives one
 	// Reply is what the server said, as "550 5.1.1 text" with the lines of a multi-line
-	// reply joined by spaces; several replies (one per refused recipient) are separated by
-	// "; ". On success it is the reply to the final dot, which often names the queue ID.
+	// reply joined by spaces, cut after 4 KiB; several replies (one per refused recipient)
+	// are separated by "; ". On success it is the reply to the final dot, which often names
+	// the queue ID. It is empty when no reply came.
 	Reply string
-	Err   error // nil when Delivered without incident
+	// Err names each failed command and what happened ("RCPT TO:<a@example.org>: 550 …",
+	// "end of message: the server closed the connection"); it unwraps to the causes
+	// (*textproto.Error, network errors). Nil when Delivered without incident.
+	Err error
 	// Redial: the connection is unusable; dial again before the next message.
 	Redial bool
 }
 
-// A DialError is a failure to connect, secure the connection or log in. Status is
-// TempFailure when trying again later may work (the server could not be reached or is
-// busy) and Stop when the configuration or the account must be fixed first.
-type DialError struct {
-	Status   Status
-	Code     int
-	Enhanced string
-	msg      string // already free of the password
-	err      error
-}
-
-func (e *DialError) Error() string { return e.msg }
-
-// Unwrap gives access to the cause (a certificate error, a *textproto.Error, ...). The
-// cause's own text is what the server or the network said; Error is the one to show.
-func (e *DialError) Unwrap() error { return e.err }
-
-// Sender delivers messages over one SMTP connection. It is not safe for concurrent use;
-// parallel sending needs one Sender per connection.
+// Sender delivers messages over one SMTP connection: go-mail's smtp.Client, after Dial has
+// connected, secured and logged in. It is not safe for concurrent use; parallel sending
+// needs one Sender per connection.
 type Sender struct {
-	client *gomail.Client
-	secret secret
-	broken error // set once an Outcome asked for a redial
+	client  *smtp.Client
+	timeout time.Duration
+	secret  secret
+	buf     []byte // the message being sent; kept for the next one
+	broken  error  // set once an Outcome asked for a redial
+	closed  bool
 }
 
-// Check reports what Dial would refuse in c before connecting: a bad server name, port or
-// CA file, an unknown login method, or a password to be sent without encryption to
-// another machine. The error never holds the password.
-func (c Config) Check() error {
-	if _, err := clientOptions(c); err != nil {
-		return errors.New(newSecret(c.Username, c.Password).redact(err.Error()))
-	}
-	return nil
-}
-
-// Dial connects to the server, secures the connection and logs in.
-func Dial(ctx context.Context, c Config) (*Sender, error) {
-	sec := newSecret(c.Username, c.Password)
-	opts, err := clientOptions(c)
-	if err != nil {
-		return nil, &DialError{Status: Stop, msg: sec.redact(err.Error()), err: err}
-	}
-	client, err := gomail.NewClient(c.Host, opts...)
-	if err != nil {
-		return nil, &DialError{Status: Stop, msg: sec.redact("configure SMTP client: " + err.Error()), err: err}
-	}
-	if err := client.DialWithContext(ctx); err != nil {
-		return nil, dialError(c, sec, err)
-	}
-	return &Sender{client: client, secret: sec}, nil
-}
-
-func clientOptions(c Config) ([]gomail.Option, error) {
-	if c.Host == "" {
-		return nil, errors.New("no SMTP server given")
-	}
-	if message.ContainsControl(c.Host) || strings.ContainsAny(c.Host, " /") {
-		return nil, fmt.Errorf("invalid SMTP server name %q", c.Host)
-	}
-	if c.Port < 0 || c.Port > 65535 {
-		return nil, fmt.Errorf("invalid SMTP port %d", c.Port)
-	}
-	opts := []gomail.Option{
-		gomail.WithPort(port(c)),
-		// A NOOP before and after each message would cost two round trips per message and
-		// find nothing that the next command does not find as well.
-		gomail.WithoutNoop(),
-		// Every address is ASCII (internationalised domains are in xn-- form).
-		gomail.WithoutSMTPUTF8(),
-	}
-	loopback := isLoopback(c.Host)
-	switch c.TLS {
-	case StartTLS:
-		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
-	case ImplicitTLS:
-		opts = append(opts, gomail.WithSSL())
-	case NoTLS:
-		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
-		if c.Username != "" && !loopback {
-			return nil, fmt.Errorf("refusing to send the password for %q to %s without encryption; "+
-				"use STARTTLS or implicit TLS, or a relay on this machine (localhost)", c.Username, c.Host)
-		}
-	default:
-		return nil, fmt.Errorf("unknown TLS mode %d", c.TLS)
-	}
-
-	timeout := c.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	}
-	if timeout < 0 {
-		return nil, fmt.Errorf("invalid timeout %v", c.Timeout)
-	}
-	opts = append(opts, gomail.WithTimeout(timeout))
-
-	if c.HELO != "" {
-		if message.ContainsControl(c.HELO) || strings.ContainsAny(c.HELO, " <>") {
-			return nil, fmt.Errorf("invalid HELO name %q", c.HELO)
-		}
-		opts = append(opts, gomail.WithHELO(c.HELO))
-	}
-
-	tlsConf, err := tlsConfig(c.Host, c.CAFile)
-	if err != nil {
-		return nil, err
-	}
-	opts = append(opts, gomail.WithTLSConfig(tlsConf))
-
-	auth, err := authOptions(c, loopback)
-	if err != nil {
-		return nil, err
-	}
-	return append(opts, auth...), nil
-}
-
-// port returns the configured port or the usual one for the TLS mode.
-func port(c Config) int {
-	switch {
-	case c.Port != 0:
-		return c.Port
-	case c.TLS == ImplicitTLS:
-		return 465
-	case c.TLS == NoTLS:
-		return 25
-	}
-	return 587
-}
-
-func tlsConfig(host, caFile string) (*tls.Config, error) {
-	conf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-	if caFile == "" {
-		return conf, nil
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("read CA file: %w", err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
-	}
-	conf.RootCAs = pool
-	return conf, nil
-}
-
-func authOptions(c Config, loopback bool) ([]gomail.Option, error) {
-	mech := strings.ToLower(c.Auth)
-	if c.Username == "" {
-		if mech != "" {
-			return nil, fmt.Errorf("authentication %q needs a username", c.Auth)
-		}
-		return nil, nil
-	}
-	// go-mail's PLAIN and LOGIN refuse a connection without TLS except to "localhost",
-	// "127.0.0.1" and "::1"; clientOptions has already limited NoTLS to loopback addresses.
-	plain, login := gomail.SMTPAuthPlain, gomail.SMTPAuthLogin
-	if c.TLS == NoTLS && loopback {
-		plain, login = gomail.SMTPAuthPlainNoEnc, gomail.SMTPAuthLoginNoEnc
-	}
-	creds := []gomail.Option{gomail.WithUsername(c.Username), gomail.WithPassword(c.Password)}
-	switch mech {
-	case "":
-		return append(creds, gomail.WithOpportunisticSMTPAuth(plain, login)), nil
-	case "plain":
-		return append(creds, gomail.WithSMTPAuth(plain)), nil
-	case "login":
-		return append(creds, gomail.WithSMTPAuth(login)), nil
-	case "xoauth2":
-		return append(creds, gomail.WithSMTPAuth(gomail.SMTPAuthXOAUTH2)), nil
-	}
-	return nil, fmt.Errorf("unknown authentication %q (plain, login or xoauth2)", c.Auth)
-}
-
-// isLoopback reports whether host is this machine by its literal name or address; a name
-// that merely resolves to a loopback address does not count.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
-}
-
-// dialError classifies a failure of DialWithContext and says what to do about it.
-func dialError(c Config, sec secret, err error) *DialError {
-	addr := net.JoinHostPort(c.Host, strconv.Itoa(port(c)))
-	e := &DialError{Status: TempFailure, err: err}
-	var (
-		tpErr   *textproto.Error
-		certErr *tls.CertificateVerificationError
-		hostErr x509.HostnameError
-		authErr x509.UnknownAuthorityError
-		recErr  tls.RecordHeaderError
-		netErr  net.Error
-		hint    string
-	)
-	switch {
-	case errors.As(err, &certErr), errors.As(err, &hostErr), errors.As(err, &authErr):
-		e.Status = Stop
-		hint = "the server's certificate is not trusted; if it comes from a private authority, give its certificate as the CA file"
-	case errors.As(err, &recErr):
-		e.Status = Stop
-		hint = "the server does not speak TLS on this port; check the port and the TLS mode (STARTTLS on 587, implicit TLS on 465)"
-	case errors.As(err, &tpErr):
-		e.Code = tpErr.Code
-		e.Enhanced = enhancedIn(tpErr.Msg)
-		switch {
-		case tpErr.Code == 421 || tpErr.Code/100 == 4:
-			hint = "the server is busy or limiting connections; try again later"
-		case strings.Contains(err.Error(), "SMTP AUTH failed"):
-			e.Status = Stop
-			hint = "check the username and password (or token)"
-		default:
-			e.Status = Stop
-		}
-	case strings.Contains(err.Error(), "STARTTLS"):
-		e.Status = Stop
-		hint = "the server does not offer STARTTLS; use implicit TLS (port 465) if it supports it"
-	case strings.Contains(err.Error(), "does not support SMTP AUTH"),
-		errors.Is(err, gomail.ErrNoSupportedAuthDiscovered):
-		e.Status = Stop
-		hint = "the server offers no matching login method on this connection; check the port, the TLS mode and the authentication setting"
-	case errors.Is(err, context.Canceled):
-	case errors.As(err, &netErr), errors.Is(err, io.EOF), errors.Is(err, context.DeadlineExceeded):
-		hint = "check the server name and port, and that this network allows outgoing SMTP"
-	default:
-		e.Status = Stop
-	}
-	msg := fmt.Sprintf("connect to SMTP server %s: %v", addr, err)
-	if tpErr != nil {
-		// textproto quotes the server's text; show it as the server sent it.
-		msg = strings.Replace(msg, tpErr.Error(), strconv.Itoa(tpErr.Code)+" "+tpErr.Msg, 1)
-	}
-	if hint != "" {
-		msg += " (hint: " + hint + ")"
-	}
-	// Redact before joining lines: oneLine folds runs of spaces, and a password with two
-	// spaces in a row would then no longer be found.
-	e.msg = oneLine(sec.redact(msg))
-	if red := sec.redact(err.Error()); red != err.Error() {
-		// The server repeated the password: keep no cause that would show it.
-		e.err = errors.New(red)
-	}
-	return e
-}
-
-// Send delivers one message. A context already cancelled sends nothing; once the
-// transaction has started it runs to its end (bounded by the timeout), because abandoning
-// it after the final dot would leave the message in an unknown state.
+// Send delivers one message: MAIL FROM, RCPT TO for each recipient, DATA with the bytes of
+// AppendEML, each a command of go-mail's smtp.Client whose refusal is a *textproto.Error
+// with the server's code, so that the outcome follows from the step and the code alone
+// (see the package documentation).
+//
+// A context already cancelled sends nothing; once the transaction has started it runs to
+// its end (bounded by the timeout), because abandoning it after the final dot would leave
+// the message in an unknown state.
 func (s *Sender) Send(ctx context.Context, m *message.Message) Outcome {
 	if s.broken != nil {
 		return Outcome{Status: TempFailure, Redial: true, Err: s.broken}
@@ -383,93 +152,225 @@ func (s *Sender) Send(ctx context.Context, m *message.Message) Outcome {
 	if err := ctx.Err(); err != nil {
 		return Outcome{Status: TempFailure, Err: fmt.Errorf("send message: %w", err)}
 	}
-	b, err := build(m, true)
+	data, err := AppendEML(s.buf[:0], m)
 	if err != nil {
 		return Outcome{Status: PermFailure, Err: err}
 	}
-	o := classify(b.msg, s.client.Send(b.msg), s.secret)
+	if cap(data) <= maxKeptBuffer {
+		s.buf = data
+	}
+	o := s.transact(m, data)
 	if o.Redial {
 		s.broken = errors.New("connection closed after an earlier failure; dial again")
 	}
 	return o
 }
 
-// Close ends the session politely. It is safe to call on a broken connection.
+// maxKeptBuffer: a Sender keeps the buffer of its last message for the next one, unless
+// a large attachment made it bigger than this.
+const maxKeptBuffer = 1 << 20
+
+// Close ends the session politely with QUIT, or just closes a broken connection. It is
+// safe to call more than once.
 func (s *Sender) Close() error {
-	if err := s.client.Close(); err != nil && s.broken == nil {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.broken != nil {
+		_ = s.client.Close()
+		return nil
+	}
+	// QUIT is a courtesy: it is not worth the full timeout.
+	_ = s.client.UpdateDeadline(min(s.timeout, quitTimeout))
+	if err := s.client.Quit(); err != nil {
+		_ = s.client.Close()
 		return errors.New(s.secret.redact("close SMTP connection: " + err.Error()))
 	}
 	return nil
 }
 
-// classify turns go-mail's result into an Outcome, following the rules in doc.go.
-func classify(gm *gomail.Msg, err error, sec secret) Outcome {
-	if err == nil {
-		r := accepted(gm, sec)
-		return Outcome{Status: Delivered, Code: 250, Enhanced: enhancedIn(strings.TrimPrefix(r, "250 ")), Reply: r}
+const quitTimeout = 10 * time.Second
+
+// The steps of a transaction.
+type step int
+
+const (
+	stepMail    step = iota // MAIL FROM
+	stepRcpt                // RCPT TO
+	stepData                // the DATA command, before the message
+	stepContent             // writing the message
+	stepDot                 // the reply to the final dot
+)
+
+// failed is one failed command: the server's reply, or no reply (code 0) and why.
+type failed struct {
+	command string
+	reply   reply
+	err     error
+}
+
+// transact runs one SMTP transaction.
+func (s *Sender) transact(m *message.Message, data []byte) Outcome {
+	c := s.client
+	// go-mail's Mail and Rcpt write the path as given: in angle brackets, with no quoting
+	// needed (check has made sure of that).
+	from := "<" + m.From.Addr + ">"
+	if err := c.UpdateDeadline(s.timeout); err != nil {
+		return s.outcome(stepMail, []failed{s.failure("MAIL FROM:"+from, err)})
 	}
-	o := Outcome{Err: errors.New(oneLine(sec.redact(err.Error())))}
-	if gm.IsDelivered() {
-		// The server answered 250 to the final dot; what failed came after it (the RSET),
-		// and left the connection in doubt.
-		o.Status, o.Code, o.Redial = Delivered, 250, true
-		o.Reply = accepted(gm, sec)
-		o.Enhanced = enhancedIn(strings.TrimPrefix(o.Reply, "250 "))
+	if err := c.Mail(from); err != nil {
+		return s.reset(s.outcome(stepMail, []failed{s.failure("MAIL FROM:"+from, err)}))
+	}
+	// Every refusal is collected, so that the bad addresses can be fixed at once; a
+	// connection that is gone ends the loop.
+	var refused []failed
+	for _, to := range envelope(m) {
+		_ = c.UpdateDeadline(s.timeout)
+		if err := c.Rcpt("<" + to + ">"); err != nil {
+			f := s.failure("RCPT TO:<"+to+">", err)
+			refused = append(refused, f)
+			if f.reply.code == 0 || f.reply.code == 421 {
+				break
+			}
+		}
+	}
+	if len(refused) > 0 {
+		return s.reset(s.outcome(stepRcpt, refused))
+	}
+	_ = c.UpdateDeadline(s.timeout)
+	w, err := c.Data()
+	if err != nil {
+		return s.reset(s.outcome(stepData, []failed{s.failure("DATA", err)}))
+	}
+	_ = c.UpdateDeadline(s.timeout)
+	if _, err := w.Write(data); err != nil {
+		// Some of the message may have gone; its end has not.
+		return s.outcome(stepContent, []failed{s.failure("sending the message", err)})
+	}
+	// The wait after the final dot gets the whole timeout (RFC 5321 allows 10 minutes).
+	_ = c.UpdateDeadline(s.timeout)
+	err = w.Close()
+	var tpErr *textproto.Error
+	if err != nil && (!errors.As(err, &tpErr) || tpErr.Code/100 != 2) {
+		return s.outcome(stepDot, []failed{s.failure("end of message", err)})
+	}
+	// Accepted: 250, or any 2xx (which textproto reports as an error).
+	o := Outcome{Status: Delivered, Code: 250}
+	text := ""
+	if tpErr != nil {
+		o.Code, text = tpErr.Code, tpErr.Msg
+	} else if dc, ok := w.(*smtp.DataCloser); ok {
+		text = dc.ServerResponse()
+	}
+	o.Reply = s.replyText(o.Code, text)
+	o.Enhanced = enhancedIn(strings.TrimPrefix(o.Reply, strconv.Itoa(o.Code)+" "))
+	// go-mail resets after each message; so does this client, to find a connection the
+	// server closed behind its 250 now rather than at the next message.
+	_ = c.UpdateDeadline(s.timeout)
+	if err := c.Reset(); err != nil {
+		o.Redial = true
+		o.Err = s.sendError([]failed{s.failure("RSET after the message was delivered", err)})
+	}
+	return o
+}
+
+// reset ends a refused transaction with RSET, unless the connection is to be redialled
+// anyway. A failed RSET asks for a redial.
+func (s *Sender) reset(o Outcome) Outcome {
+	if o.Redial {
 		return o
 	}
-	var se *gomail.SendError
-	if !errors.As(err, &se) {
-		// go-mail returns only SendErrors from Send; anything else is unexpected, and
-		// nothing says whether the message went out.
-		o.Status, o.Redial = Unknown, true
-		return o
+	_ = s.client.UpdateDeadline(s.timeout)
+	if err := s.client.Reset(); err != nil {
+		o.Redial = true
+		f := s.failure("RSET", err)
+		o.Err = &sendError{text: o.Err.Error() + "; " + f.String(), errs: []error{o.Err, f.err}}
 	}
-	replies := parseReplies(se, sec)
-	texts := make([]string, len(replies))
-	for i, r := range replies {
-		texts[i] = r.String()
+	return o
+}
+
+// envelope returns the RCPT TO addresses: To, Cc and Bcc, each mailbox once (a mailbox
+// named twice in one envelope can receive two copies on some servers).
+func envelope(m *message.Message) []string {
+	out := make([]string, 0, len(m.To)+len(m.Cc)+len(m.Bcc))
+	seen := make(map[string]bool, cap(out))
+	for _, list := range [][]message.Address{m.To, m.Cc, m.Bcc} {
+		for _, a := range list {
+			if k := a.Key(); !seen[k] {
+				seen[k] = true
+				out = append(out, a.Addr)
+			}
+		}
 	}
-	o.Reply = strings.Join(texts, "; ")
-	// The reply that decides is the first permanent one (of several refused recipients),
-	// else the first from the server; a network error (code 0) comes last, as it may only
-	// be the RSET that go-mail sends after a refusal finding the connection closed.
-	decisive := reply{code: se.ErrorCode(), enhanced: se.EnhancedStatusCode()}
-	if i := slices.IndexFunc(replies, func(r reply) bool { return r.code/100 == 5 }); i >= 0 {
-		decisive = replies[i]
-	} else if i := slices.IndexFunc(replies, func(r reply) bool { return r.code != 0 }); i >= 0 {
-		decisive = replies[i]
-	} else if len(replies) > 0 {
-		decisive = replies[0]
+	return out
+}
+
+// failure describes a failed command.
+func (s *Sender) failure(command string, err error) failed {
+	f := failed{command: command, err: err}
+	var tpErr *textproto.Error
+	if errors.As(err, &tpErr) && tpErr.Code != 0 {
+		text := s.replyText(tpErr.Code, tpErr.Msg)
+		f.reply = reply{code: tpErr.Code, enhanced: enhancedIn(strings.TrimPrefix(text, strconv.Itoa(tpErr.Code)+" ")), text: text}
+		return f
 	}
-	for _, r := range replies {
-		if r.code == 0 || r.code == 421 {
+	f.reply = reply{text: oneLine(s.secret.redact(noReply(err, s.timeout)))}
+	return f
+}
+
+func (f failed) String() string { return f.command + ": " + f.reply.text }
+
+// replyText is a reply as the server sent it, "550 5.1.1 text" on one line, without the
+// password, cut to maxReplyKept.
+func (s *Sender) replyText(code int, text string) string {
+	// Redact first: a cut could leave the start of the password.
+	return strconv.Itoa(code) + " " + oneLine(cutReply(s.secret.redact(text)))
+}
+
+// noReply says why no reply came.
+func noReply(err error, timeout time.Duration) string {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the server closed the connection"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "no reply within " + timeout.String()
+	}
+	return err.Error()
+}
+
+// outcome classifies the failure of a transaction at step, following the rules in doc.go.
+func (s *Sender) outcome(at step, fs []failed) Outcome {
+	var o Outcome
+	var replies []string
+	for _, f := range fs {
+		if f.reply.code != 0 {
+			replies = append(replies, f.reply.text)
+		}
+		if f.reply.code == 0 || f.reply.code == 421 {
 			o.Redial = true
 		}
 	}
-	o.Code, o.Enhanced = decisive.code, decisive.enhanced
-
-	switch se.Reason {
-	case gomail.ErrSMTPDataClose, gomail.ErrWriteContent:
-		if o.Code == 0 {
-			// The message may have reached the server whole; only its reply was lost.
-			o.Status, o.Redial = Unknown, true
-			return o
-		}
-	case gomail.ErrSMTPMailFrom, gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrConnCheck:
-		if o.Code == 0 {
-			// Nothing was sent: the connection failed before the message.
-			o.Status, o.Redial = TempFailure, true
-			return o
-		}
-	case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
-		o.Status = PermFailure
-		return o
-	default:
-		o.Status, o.Redial = Unknown, true
-		return o
+	o.Reply = strings.Join(replies, "; ")
+	o.Err = s.sendError(fs)
+	// The reply that decides is the first permanent one (of several refused recipients),
+	// else the first from the server; a lost connection comes last.
+	decisive := fs[0].reply
+	if i := slices.IndexFunc(fs, func(f failed) bool { return f.reply.code/100 == 5 }); i >= 0 {
+		decisive = fs[i].reply
+	} else if i := slices.IndexFunc(fs, func(f failed) bool { return f.reply.code != 0 }); i >= 0 {
+		decisive = fs[i].reply
 	}
+	o.Code, o.Enhanced = decisive.code, decisive.enhanced
 	switch {
-	case o.Code/100 == 5 && stopsRun(se.Reason, o.Code, o.Enhanced):
+	case o.Code == 0 && at >= stepContent:
+		// The message may have reached the server whole; only its reply was lost.
+		o.Status = Unknown
+	case o.Code == 0:
+		// Nothing was sent: the connection failed before the message.
+		o.Status = TempFailure
+	case o.Code/100 == 5 && stopsRun(at, o.Code, o.Enhanced):
 		o.Status = Stop
 	case o.Code/100 == 5:
 		o.Status = PermFailure
@@ -479,14 +380,9 @@ func classify(gm *gomail.Msg, err error, sec secret) Outcome {
 	return o
 }
 
-// accepted returns the server's reply to the final dot, often with its queue ID.
-func accepted(gm *gomail.Msg, sec secret) string {
-	return "250 " + oneLine(sec.redact(gm.ServerResponse()))
-}
-
 // stopsRun reports whether a permanent reply concerns the sender or the session rather than
 // this message, so that every following message would get it too.
-func stopsRun(reason gomail.SendErrReason, code int, enhanced string) bool {
+func stopsRun(at step, code int, enhanced string) bool {
 	switch {
 	case code == 530 || code == 534 || code == 535 || code == 538:
 		// Authentication required, too weak, failed, or needs encryption.
@@ -494,10 +390,10 @@ func stopsRun(reason gomail.SendErrReason, code int, enhanced string) bool {
 	case enhanced == "5.4.5" || enhanced == "5.2.0":
 		// Sending quota (Gmail 5.4.5; Exchange 5.2.0 SubmissionQuotaExceeded).
 		return true
-	case reason == gomail.ErrSMTPMailFrom:
+	case at == stepMail:
 		// MAIL FROM carries only the sender, the same for every message.
 		return true
-	case strings.HasPrefix(enhanced, "5.7.") && reason != gomail.ErrSMTPRcptTo:
+	case strings.HasPrefix(enhanced, "5.7.") && at != stepRcpt:
 		// Policy on the sender or the content (send-as denied, spam), which the next
 		// message shares; a 5.7.x on RCPT concerns that recipient.
 		return true
@@ -505,64 +401,35 @@ func stopsRun(reason gomail.SendErrReason, code int, enhanced string) bool {
 	return false
 }
 
-// reply is one server reply, or a network failure (code 0) in its place.
+// reply is one server reply, or a lost connection (code 0) in its place.
 type reply struct {
 	code     int
 	enhanced string
-	text     string // without the code
+	text     string // "550 5.1.1 text", or why no reply came
 }
 
-func (r reply) String() string {
-	if r.code == 0 {
-		return r.text
-	}
-	return strconv.Itoa(r.code) + " " + r.text
+// sendError is an Outcome's error: every failed command with what the server said, free of
+// the password. It unwraps to the causes (a *textproto.Error, a network error) unless the
+// server repeated the password in them.
+type sendError struct {
+	text string
+	errs []error
 }
 
-// parseReplies returns the replies in a SendError, one per failed command, without the
-// password. go-mail keeps them unexported; its Error method lists them after the reason,
-// as `550 "text"` (the form of *textproto.Error) or a network error's text, separated by
-// ", ", then the affected recipients and message ID.
-func parseReplies(se *gomail.SendError, sec secret) []reply {
-	s := se.Error()
-	s = strings.TrimPrefix(s, se.Reason.String())
-	s = strings.TrimPrefix(s, ": ")
-	if id := se.MessageID(); id != "" {
-		s = strings.TrimSuffix(s, ", affected message ID: "+id)
-	}
-	var out []reply
-	for s != "" && !strings.HasPrefix(s, ", affected recipient(s): ") {
-		s = strings.TrimPrefix(s, ", ")
-		if len(s) > 4 && isDigit(s[0]) && isDigit(s[1]) && isDigit(s[2]) && s[3] == ' ' && s[4] == '"' {
-			if q, err := strconv.QuotedPrefix(s[4:]); err == nil {
-				text, _ := strconv.Unquote(q)
-				code, _ := strconv.Atoi(s[:3])
-				text = oneLine(sec.redact(text))
-				out = append(out, reply{code: code, enhanced: enhancedIn(text), text: text})
-				s = s[4+len(q):]
-				continue
-			}
+func (e *sendError) Error() string   { return e.text }
+func (e *sendError) Unwrap() []error { return e.errs }
+
+func (s *Sender) sendError(fs []failed) error {
+	texts := make([]string, len(fs))
+	errs := make([]error, 0, len(fs))
+	for i, f := range fs {
+		texts[i] = f.String()
+		if s.secret.redact(f.err.Error()) == f.err.Error() {
+			errs = append(errs, f.err)
 		}
-		// A network error: up to the next reply or the list of recipients.
-		end := len(s)
-		for i := 0; i+2 < len(s); i++ {
-			if s[i] == ',' && s[i+1] == ' ' && (isReplyStart(s[i+2:]) || strings.HasPrefix(s[i:], ", affected recipient(s): ")) {
-				end = i
-				break
-			}
-		}
-		out = append(out, reply{text: oneLine(sec.redact(s[:end]))})
-		s = s[end:]
 	}
-	return out
+	return &sendError{text: strings.Join(texts, "; "), errs: errs}
 }
-
-// isReplyStart reports whether s starts like a quoted *textproto.Error.
-func isReplyStart(s string) bool {
-	return len(s) >= 5 && s[0] >= '2' && s[0] <= '5' && isDigit(s[1]) && isDigit(s[2]) && s[3] == ' ' && s[4] == '"'
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // enhancedIn returns the RFC 3463 code at the start of a reply text, or "".
 func enhancedIn(text string) string {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	heraldmail "github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/mail/mailtest"
 	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
 const (
@@ -57,19 +60,19 @@ func TestSendTransmitsPreview(t *testing.T) {
 			if len(got) != 1 {
 				t.Fatalf("server kept %d messages, want 1", len(got))
 			}
-			var eml bytes.Buffer
-			if _, err := heraldmail.WriteEML(&eml, m); err != nil {
+			eml, err := writeEML(m)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(got[0].Data, eml.Bytes()) {
-				t.Errorf("received message differs from WriteEML:\n%s", firstDiff(got[0].Data, eml.Bytes()))
+			if !bytes.Equal(got[0].Data, eml) {
+				t.Errorf("received message differs from the preview (AppendEML):\n%s", firstDiff(got[0].Data, eml))
 			}
 			if got[0].From != m.From.Addr {
 				t.Errorf("MAIL FROM = %q, want %q", got[0].From, m.From.Addr)
 			}
 			var want []string
 			seen := map[string]bool{}
-			for _, a := range m.Recipients() {
+			for _, a := range slices.Concat(m.To, m.Cc, m.Bcc) {
 				if !seen[a.Key()] {
 					seen[a.Key()] = true
 					want = append(want, a.Addr)
@@ -360,6 +363,7 @@ func TestDial(t *testing.T) {
 		status heraldmail.Status // of the DialError; Delivered means Dial succeeds
 		code   int
 		want   string // part of the error text, or the AUTH mechanism used when Dial succeeds
+		hint   string // part of a hint
 	}{
 		{
 			name:   "STARTTLS with the CA file, PLAIN chosen",
@@ -377,19 +381,19 @@ func TestDial(t *testing.T) {
 			name:   "STARTTLS without the CA file",
 			srv:    tlsSrv,
 			config: heraldmail.Config{Username: testUser, Password: testPassword},
-			status: heraldmail.Stop, want: "certificate",
+			status: heraldmail.Stop, want: "certificate", hint: "CA file",
 		},
 		{
 			name:   "STARTTLS to a server without it",
 			srv:    openSrv,
 			config: heraldmail.Config{},
-			status: heraldmail.Stop, want: "does not offer STARTTLS",
+			status: heraldmail.Stop, want: "the server does not offer STARTTLS", hint: "for a test server on this computer (localhost), use --smtp-tls none",
 		},
 		{
 			name:   "wrong password",
 			srv:    tlsSrv,
 			config: heraldmail.Config{CAFile: tlsSrv.CAFile, Username: testUser, Password: testPassword + "x"},
-			status: heraldmail.Stop, code: 535, want: "check the username and password",
+			status: heraldmail.Stop, code: 535, want: `log in as "mla-initiative@example.org": 535 5.7.8 Authentication failed`, hint: "check the username and password",
 		},
 		{
 			name:   "implicit TLS with the CA file",
@@ -401,13 +405,13 @@ func TestDial(t *testing.T) {
 			name:   "implicit TLS without the CA file",
 			srv:    implicitSrv,
 			config: heraldmail.Config{TLS: heraldmail.ImplicitTLS, Username: testUser, Password: testPassword},
-			status: heraldmail.Stop, want: "CA file",
+			status: heraldmail.Stop, want: "certificate signed by unknown authority", hint: "give its certificate as the CA file",
 		},
 		{
 			name:   "implicit TLS to a plain-text port",
 			srv:    openSrv,
 			config: heraldmail.Config{TLS: heraldmail.ImplicitTLS},
-			status: heraldmail.Stop, want: "does not speak TLS",
+			status: heraldmail.Stop, want: "first record does not look like a TLS handshake", hint: "does not speak TLS on this port",
 		},
 		{
 			name:   "credentials in plain text to 127.0.0.1",
@@ -442,7 +446,7 @@ func TestDial(t *testing.T) {
 			name:   "XOAUTH2 not offered",
 			srv:    tlsSrv,
 			config: heraldmail.Config{CAFile: tlsSrv.CAFile, Username: testUser, Password: testPassword, Auth: "xoauth2"},
-			status: heraldmail.Stop, want: "no matching login method",
+			status: heraldmail.Stop, want: "the server offers no XOAUTH2 login on this connection (it offers PLAIN LOGIN)", hint: "--smtp-auth",
 		},
 		{
 			name:   "CA file without a certificate",
@@ -453,7 +457,7 @@ func TestDial(t *testing.T) {
 		{
 			name:   "nothing listening",
 			config: heraldmail.Config{Host: "127.0.0.1", Port: closedPort, TLS: heraldmail.NoTLS, Timeout: 5 * time.Second},
-			status: heraldmail.TempFailure, want: "connection refused",
+			status: heraldmail.TempFailure, want: "connection refused", hint: "check the server name and port",
 		},
 		{
 			name:   "no host",
@@ -498,6 +502,14 @@ func TestDial(t *testing.T) {
 			if de.Status != tc.status || de.Code != tc.code || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Dial error = %v (status %v, code %d), want status %v, code %d, text containing %q",
 					err, de.Status, de.Code, tc.status, tc.code, tc.want)
+			}
+			// Advice travels as hints, never in the text.
+			hints := problem.Hints(err)
+			if tc.hint != "" && !slices.ContainsFunc(hints, func(h string) bool { return strings.Contains(h, tc.hint) }) {
+				t.Errorf("hints %q, want one containing %q", hints, tc.hint)
+			}
+			if strings.Contains(err.Error(), "hint") || len(hints) > 0 && strings.Contains(err.Error(), hints[0]) {
+				t.Errorf("Dial error %q holds its hint", err)
 			}
 			if strings.Contains(err.Error(), testPassword) {
 				t.Errorf("Dial error %q shows the password", err)
@@ -577,4 +589,144 @@ func BenchmarkSend(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+}
+
+// TestSendLongReplies: a reply that is read whole is kept cut to its first KiB, saying so;
+// a reply of megabytes is not read past heraldmail.MaxReplyRead, and the command fails as
+// if the connection were lost: after the final dot Unknown, before it a temporary failure.
+func TestSendLongReplies(t *testing.T) {
+	const to = "jane.doe@justice.example"
+	long := strings.Repeat("é", 50_000) // 100,000 bytes
+	tests := []struct {
+		name   string
+		setup  func(srv *mailtest.Server)
+		status heraldmail.Status
+		code   int
+		reply  string // the end of Outcome.Reply
+		err    string // part of Outcome.Err
+		copies int
+	}{
+		{
+			name:   "100 KB refusal of a recipient",
+			setup:  func(srv *mailtest.Server) { srv.OnRcpt(to, mailtest.Step{Reply: reply(550, "5.1.1", long)}) },
+			status: heraldmail.PermFailure, code: 550, reply: "é … [reply cut: 100,006 bytes]",
+		},
+		{
+			name:   "100 KB acceptance",
+			setup:  func(srv *mailtest.Server) { srv.OnData(mailtest.Step{Reply: reply(250, "2.0.0", long)}) },
+			status: heraldmail.Delivered, code: 250, reply: "é … [reply cut: 100,006 bytes]", copies: 0,
+		},
+		{
+			name:   "200 MB reply to MAIL FROM",
+			setup:  func(srv *mailtest.Server) { srv.OnMail(mailtest.Step{Reply: reply(451, "", ""), Flood: 200 << 20}) },
+			status: heraldmail.TempFailure, err: "MAIL FROM:<mla-initiative@example.org>: the server's reply is longer than 1,048,576 bytes",
+		},
+		{
+			name:   "200 MB reply to RCPT TO",
+			setup:  func(srv *mailtest.Server) { srv.OnRcpt(to, mailtest.Step{Reply: reply(550, "", ""), Flood: 200 << 20}) },
+			status: heraldmail.TempFailure, err: "RCPT TO:<jane.doe@justice.example>: the server's reply is longer than 1,048,576 bytes",
+		},
+		{
+			name:   "200 MB reply after the final dot",
+			setup:  func(srv *mailtest.Server) { srv.OnData(mailtest.Step{Flood: 200 << 20}) },
+			status: heraldmail.Unknown, err: "end of message: the server's reply is longer than 1,048,576 bytes", copies: 1,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := mailtest.Start(t, mailtest.Options{})
+			s := dial(t, srv, plainConfig())
+			m := asciiMessage()
+			tc.setup(srv)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			o := s.Send(context.Background(), m)
+			runtime.ReadMemStats(&after)
+			if o.Status != tc.status || o.Code != tc.code {
+				t.Errorf("Send = {%v %d}, want {%v %d}; reply %.80q…, err %v", o.Status, o.Code, tc.status, tc.code, o.Reply, o.Err)
+			}
+			if !strings.HasSuffix(o.Reply, tc.reply) || len(o.Reply) > heraldmail.MaxReplyKept+100 {
+				t.Errorf("Reply is %d bytes ending in %q, want at most %d ending in %q", len(o.Reply), o.Reply[max(0, len(o.Reply)-40):], heraldmail.MaxReplyKept+100, tc.reply)
+			}
+			if tc.err != "" && (o.Err == nil || !strings.Contains(o.Err.Error(), tc.err)) {
+				t.Errorf("Err = %v, want it to contain %q", o.Err, tc.err)
+			}
+			if o.Err != nil && len(o.Err.Error()) > 2*heraldmail.MaxReplyKept {
+				t.Errorf("Err is %d bytes long", len(o.Err.Error()))
+			}
+			if tc.err != "" && !o.Redial {
+				t.Errorf("Redial = false after a reply that was not read to its end")
+			}
+			// The client reads at most MaxReplyRead of the 200 MB.
+			if got := after.TotalAlloc - before.TotalAlloc; got > 16*heraldmail.MaxReplyRead {
+				t.Errorf("Send allocated %d bytes", got)
+			}
+			if n := srv.Count(m.MessageID); n != tc.copies {
+				t.Errorf("server kept %d copies, want %d", n, tc.copies)
+			}
+		})
+	}
+}
+
+// TestDialLongReplies: a greeting of megabytes fails the dial without being read to its
+// end; a long refusal is kept cut.
+func TestDialLongReplies(t *testing.T) {
+	tests := []struct {
+		name   string
+		greet  func(w io.Writer) error
+		status heraldmail.Status
+		code   int
+		want   string
+	}{
+		{
+			name: "200 MB greeting",
+			greet: func(w io.Writer) error {
+				line := []byte("220-" + strings.Repeat("x", 1020) + "\r\n")
+				for range 200 << 10 {
+					if _, err := w.Write(line); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+			status: heraldmail.TempFailure, want: "the server's reply is longer than 1,048,576 bytes; it was not read",
+		},
+		{
+			name: "100 KB refusal",
+			greet: func(w io.Writer) error {
+				_, err := io.WriteString(w, "554 5.3.2 "+strings.Repeat("z", 100_000)+"\r\n")
+				return err
+			},
+			status: heraldmail.Stop, code: 554, want: "z … [reply cut: 100,006 bytes]",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				_ = tc.greet(c)
+			}()
+			t.Cleanup(func() { l.Close(); <-done })
+			port := l.Addr().(*net.TCPAddr).Port
+			_, err = heraldmail.Dial(context.Background(), heraldmail.Config{Host: "127.0.0.1", Port: port, TLS: heraldmail.NoTLS, HELO: "client.test"})
+			var de *heraldmail.DialError
+			if !errors.As(err, &de) {
+				t.Fatalf("Dial error = %v, want a *DialError", err)
+			}
+			if de.Status != tc.status || de.Code != tc.code || !strings.HasSuffix(err.Error(), tc.want) || len(err.Error()) > heraldmail.MaxReplyKept+200 {
+				t.Errorf("Dial error (%v, %d) is %d bytes ending in %q; want (%v, %d) ending in %q",
+					de.Status, de.Code, len(err.Error()), err.Error()[max(0, len(err.Error())-60):], tc.status, tc.code, tc.want)
+			}
+		})
+	}
 }

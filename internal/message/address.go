@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -63,6 +64,15 @@ func ParseAddress(s string) (Address, []Notice, error) {
 	if err != nil {
 		return Address{}, nil, fmt.Errorf("invalid address %q", s)
 	}
+	// net/mail decodes a name written as =?charset?q?...?=: what it decodes to must be as
+	// clean as a name typed in plain text.
+	if !utf8.ValidString(parsed.Name) {
+		return Address{}, nil, fmt.Errorf("address %q: the display name is not valid UTF-8 text", s)
+	}
+	if i := strings.IndexFunc(parsed.Name, isControl); i >= 0 {
+		return Address{}, nil, fmt.Errorf("address %q: the display name %q contains a control character (%U) once its =?…?= encoding is decoded; write the name as plain text",
+			s, parsed.Name, []rune(parsed.Name[i:])[0])
+	}
 	at := strings.LastIndexByte(parsed.Address, '@')
 	local, domain := parsed.Address[:at], parsed.Address[at+1:]
 	ascii, err := idnaProfile.ToASCII(strings.TrimSuffix(domain, "."))
@@ -80,6 +90,18 @@ func ParseAddress(s string) (Address, []Notice, error) {
 		if r > unicode.MaxASCII {
 			return Address{}, nil, fmt.Errorf("invalid address %q: the part before @ must be ASCII", s)
 		}
+	}
+	if !isDotAtom(local) {
+		// net/mail has removed the quotes of "john doe"@example.org. Such an address is
+		// valid, but most mail servers refuse it, and it is nearly always a typing mistake.
+		return Address{}, nil, fmt.Errorf("invalid address %q: the part before @ (%q) would need quotes, which mail servers rarely accept; "+
+			"write it with letters, digits and . _ - + only, with no space and no two dots in a row", s, local)
+	}
+	if len(local) > maxLocal {
+		return Address{}, nil, fmt.Errorf("invalid address %q: the part before @ is longer than %d characters", s, maxLocal)
+	}
+	if n := len(local) + 1 + len(ascii); n > maxAddr {
+		return Address{}, nil, fmt.Errorf("invalid address %q: it is %d characters long, more than the %d that SMTP allows", s, n, maxAddr)
 	}
 	var notices []Notice
 	if !strings.EqualFold(ascii, domain) {
@@ -152,6 +174,31 @@ func RecipientKey(to []Address) string {
 func ContainsControl(s string) bool { return strings.IndexFunc(s, isControl) >= 0 }
 
 func isControl(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }
+
+// SMTP's limits (RFC 5321 §4.5.3.1): a local part of 64 octets, a path of 256 with its
+// angle brackets.
+const (
+	maxLocal = 64
+	maxAddr  = 254
+)
+
+// isDotAtom reports whether a local part can be written without quotes (RFC 5322 dot-atom):
+// atext characters in runs separated by single dots.
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.':
+		case strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func isAllDigits(s string) bool {
 	for _, r := range s {

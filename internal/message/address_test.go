@@ -27,6 +27,14 @@ func TestParseAddress(t *testing.T) {
 		{in: "jean@justice.example\r\nBcc: x@evil.example", errPart: "control character"},
 		{in: "josé@justice.example", errPart: "must be ASCII"},
 		{in: "jean@-bad-.example", errPart: "not a valid domain"},
+		{in: `"john doe"@example.org`, errPart: `the part before @ ("john doe") would need quotes`},
+		{in: `"john"@example.org`, wantAddr: "john@example.org"},
+		{in: `"john..doe"@example.org`, errPart: "would need quotes"},
+		{in: "=?utf-8?q?A=0D=0AX?= <w4@example.org>", errPart: `contains a control character (U+000D) once its =?…?= encoding is decoded`},
+		{in: "=?utf-8?q?Jos=C3=A9_P=C3=A9rez?= <jose@example.org>", wantAddr: "jose@example.org", wantName: "José Pérez"},
+		{in: strings.Repeat("a", 65) + "@example.org", errPart: "longer than 64"},
+		{in: strings.Repeat("a", 64) + "@example.org", wantAddr: strings.Repeat("a", 64) + "@example.org"},
+		{in: strings.Repeat("a", 60) + "@" + strings.Repeat(strings.Repeat("b", 60)+".", 4) + "example", errPart: "more than the 254 that SMTP allows"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -40,11 +40,3 @@ type File struct {
 	ContentID   string // inline files only
 	Data        []byte
 }
-
-// Recipients returns every envelope recipient: To, Cc and Bcc, in that order.
-func (m *Message) Recipients() []Address {
-	all := make([]Address, 0, len(m.To)+len(m.Cc)+len(m.Bcc))
-	all = append(all, m.To...)
-	all = append(all, m.Cc...)
-	return append(all, m.Bcc...)
-}

@@ -100,7 +100,7 @@ func TestWriteTable(t *testing.T) {
 		`(?m)^3 +perm@b\.test +failed \(permanent\) +550 5\.1\.1 <perm@b\.test>: user unknown +1 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC +correct the address`,
 		`(?m)^4 +temp@c\.test +failed \(temporary\) +451 4\.7\.1 greylisted, try later +3 `,
 		`(?m)^5 +bad@@d\.test +skipped +invalid address "bad@@d\.test" +0 +fix line 5, column A \(Email\), then herald send$`,
-		`(?m)^6 +hang@e\.test +unknown +closing SMTP DATA writer: EOF.* +1 +.*look for Message-ID <[^>]+>`,
+		`(?m)^6 +hang@e\.test +unknown +end of message: the server closed the connection.* +1 +.*look for Message-ID <[^>]+>`,
 		`(?m)^9 +later@g\.test +pending +0 +herald send$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {

@@ -38,6 +38,7 @@ import (
 	"github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/message"
 	"github.com/mla-initiative/herald/internal/plan"
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
 // Options are the settings of one send run.
@@ -712,7 +713,7 @@ func (e *engine) dial(ctx context.Context, extra bool) (*mail.Sender, string) {
 		}
 		var de *mail.DialError
 		if !errors.As(err, &de) || de.Status != mail.TempFailure {
-			return nil, err.Error()
+			return nil, withHints(err)
 		}
 		// A server name that does not exist will not exist in a minute either: a typo in
 		// --smtp-host must not cost a quarter of an hour of retries.
@@ -728,7 +729,7 @@ func (e *engine) dial(ctx context.Context, extra bool) (*mail.Sender, string) {
 			return nil, ""
 		}
 		if try > e.opt.Retries {
-			return nil, fmt.Sprintf("%s; gave up after %d tries", err, try)
+			return nil, fmt.Sprintf("%s; gave up after %d tries", withHints(err), try)
 		}
 		wait := e.backoff(try)
 		e.progress(nil, "retry", fmt.Sprintf("%s; trying again in %s", err, wait.Round(time.Millisecond)))
@@ -740,6 +741,16 @@ func (e *engine) dial(ctx context.Context, extra bool) (*mail.Sender, string) {
 			return nil, ""
 		}
 	}
+}
+
+// withHints is err's text followed by its hints (problem.Hints): Result.Stopped is one line
+// of text, where the advice of a dial error would otherwise be lost.
+func withHints(err error) string {
+	s := err.Error()
+	for _, h := range problem.Hints(err) {
+		s += "; " + h
+	}
+	return s
 }
 
 func (e *engine) hangUp(s *mail.Sender) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	texttemplate "text/template"
 
@@ -101,6 +102,9 @@ func (r *rendering) exec(p *part) (string, error) {
 		if err != nil {
 			return "", r.errorf(p.header, "%s", execError(err))
 		}
+	}
+	if !utf8.ValidString(s) {
+		return "", r.errorf(p.header, "the value is not valid UTF-8 text: %q", s)
 	}
 	if message.ContainsControl(s) {
 		i := strings.IndexFunc(s, func(c rune) bool { return unicode.IsControl(c) || c == '\u2028' || c == '\u2029' })

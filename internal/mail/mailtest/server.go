@@ -1,7 +1,7 @@
 // Package mailtest runs an in-process SMTP server (github.com/emersion/go-smtp) on
 // 127.0.0.1 for tests, with faults injected per command: a reply code for a recipient, a
 // delay or a dropped connection after the final dot, a connection closed instead of
-// answering RSET. It counts the messages it keeps per Message-ID, which is what tests of
+// answering RSET, a reply of megabytes. It counts the messages it keeps per Message-ID, which is what tests of
 // "never two copies" need.
 //
 // It is a normal package so that the tests of several packages can share it; only tests
@@ -72,6 +72,11 @@ type Step struct {
 	// Arrived, when not nil, is closed as the command arrives (for DATA: once the message
 	// is read), so that a test can act while the client waits for the reply.
 	Arrived chan struct{}
+	// Flood answers with a reply of about this many bytes instead: lines of Reply's code
+	// (250 without a Reply) that never end the reply, written straight to the connection
+	// until it is closed or Flood is reached, then the connection is closed. For DATA the
+	// message is kept first. It is a server that answers with megabytes.
+	Flood int
 }
 
 // Message is a message the server kept.
@@ -157,6 +162,9 @@ func Start(t testing.TB, opts Options) *Server {
 	}()
 	t.Cleanup(func() {
 		_ = srv.Close()
+		// go-smtp's Close closes the listeners Serve has registered; a Serve that has not
+		// started yet would register it afterwards and wait in Accept for ever.
+		_ = l.Close()
 		<-done
 	})
 	return s
@@ -403,6 +411,20 @@ func (ss *session) apply(st Step) error {
 	}
 	if st.Delay > 0 {
 		time.Sleep(st.Delay)
+	}
+	if st.Flood > 0 {
+		code := 250
+		if st.Reply != nil {
+			code = st.Reply.Code
+		}
+		line := []byte(fmt.Sprintf("%d-%s\r\n", code, strings.Repeat("x", 1018)))
+		for sent := 0; sent < st.Flood; sent += len(line) {
+			if _, err := ss.conn.Conn().Write(line); err != nil {
+				break
+			}
+		}
+		ss.hangUp()
+		return errHungUp
 	}
 	if !st.HangUp {
 		if st.Reply != nil {
