@@ -153,7 +153,12 @@ func TestCrash(t *testing.T) {
 // plainSend is the command line of herald send to srv, without TLS and confirmed in
 // advance, then extra. It has no room to spare, so that each append to it makes a copy.
 func plainSend(srv *mailtest.Server, extra ...string) []string {
-	return slices.Clip(append([]string{"send", "--smtp-host", srv.Host, "--smtp-port", strconv.Itoa(srv.Port),
+	return plainSendTo(srv.Host, srv.Port, extra...)
+}
+
+// plainSendTo is plainSend to a server at host and port.
+func plainSendTo(host string, port int, extra ...string) []string {
+	return slices.Clip(append([]string{"send", "--smtp-host", host, "--smtp-port", strconv.Itoa(port),
 		"--smtp-tls", "none", "--yes"}, extra...))
 }
 
