@@ -21,7 +21,7 @@ type Holder struct {
 // for no longer than it takes to test for a run's, which [Open] waits out.
 func Holding(path string) (*Holder, error) {
 	// The lock file, and the log itself for a run whose lock file was deleted.
-	for _, name := range []string{LockName(path), path} {
+	for _, name := range []string{lockName(path), path} {
 		f, err := os.Open(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

@@ -22,8 +22,8 @@ func FileName(campaign string) string {
 	return unsafeFileChars.ReplaceAllString(campaign, "_") + ".delivery.jsonl"
 }
 
-// LockName is the name of the lock file of the log at path: path followed by ".lock".
-func LockName(path string) string { return path + ".lock" }
+// lockName is the name of the lock file of the log at path: path followed by ".lock".
+func lockName(path string) string { return path + ".lock" }
 
 // ErrLocked is returned by [Open] when another run has the log open.
 var ErrLocked = errors.New("delivery log is in use by another herald run")
@@ -39,7 +39,10 @@ func (e lockedError) Is(target error) bool { return target == ErrLocked }
 var ErrReplaced = errors.New("delivery log was deleted or replaced while in use")
 
 // replacedError says what happened to the file; Close adds where its records were saved.
-type replacedError struct{ msg string }
+type replacedError struct {
+	msg  string
+	gone bool // nothing is at the path now
+}
 
 func (e *replacedError) Error() string        { return e.msg }
 func (e *replacedError) Is(target error) bool { return target == ErrReplaced }
@@ -88,7 +91,7 @@ type Log struct {
 // other run can use it until [Log.Close], reads its records, and repairs a last line cut
 // short by a crash (see [Log.Dropped]). A log that does not exist yet is created, with mode
 // 0600, when the first record is written. The lock is taken on a lock file beside the log
-// (see [LockName]), created if need be and never removed, and on the log itself.
+// (PATH.lock), created if need be and never removed, and on the log itself.
 func Open(path string) (*Log, error) {
 	lock, err := openLock(path)
 	if err != nil {
@@ -106,7 +109,7 @@ func Open(path string) (*Log, error) {
 
 // openLock opens and locks the lock file of the log at path.
 func openLock(path string) (*os.File, error) {
-	name := LockName(path)
+	name := lockName(path)
 	for range 3 {
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -352,9 +355,11 @@ func (l *Log) saveLocked(re *replacedError) error {
 	if err != nil {
 		return withHint(re, fmt.Sprintf("herald could not save the %d records it holds (%v): before running herald send again, put the log back as it was, or everyone recorded in it will be mailed again", len(l.records), err))
 	}
-	return withHint(re,
-		fmt.Sprintf("herald saved the %d records it holds, this run's included, in %s", len(l.records), saved),
-		fmt.Sprintf("before running herald send again, compare that file with what is at %s now and keep the complete one under the name %s: a log without this run's records would have herald send mail those recipients again", l.path, l.path))
+	next := fmt.Sprintf("before running herald send again, compare that file with what is at %s now and keep the complete one under the name %s: without this run's records herald send would mail those recipients again", l.path, l.path)
+	if re.gone {
+		next = fmt.Sprintf("before running herald send again, move that file to %s: without this run's records herald send would mail those recipients again", l.path)
+	}
+	return withHint(re, fmt.Sprintf("herald saved the %d records it holds, this run's included, in %s", len(l.records), saved), next)
 }
 
 func (l *Log) closedError() error {
@@ -524,8 +529,9 @@ func (l *Log) checkFile() error {
 	}
 	pi, perr := os.Stat(l.path)
 	var what string
+	gone := errors.Is(perr, fs.ErrNotExist)
 	switch {
-	case errors.Is(perr, fs.ErrNotExist):
+	case gone:
 		what = "was deleted or moved away"
 	case perr != nil:
 		return fmt.Errorf("check delivery log %s: %w", l.path, perr)
@@ -536,14 +542,14 @@ func (l *Log) checkFile() error {
 	default:
 		return nil
 	}
-	return &replacedError{fmt.Sprintf("delivery log %s %s while herald was sending: herald stopped and wrote nothing more to it", l.path, what)}
+	return &replacedError{fmt.Sprintf("delivery log %s %s while herald was sending: herald stopped and wrote nothing more to it", l.path, what), gone}
 }
 
 // create makes the log file on its first record.
 func (l *Log) create() error {
 	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return &replacedError{fmt.Sprintf("delivery log %s was created by another program, or another herald run, while herald was sending: herald stopped and wrote nothing to it", l.path)}
+		return &replacedError{msg: fmt.Sprintf("delivery log %s was created by another program, or another herald run, while herald was sending: herald stopped and wrote nothing to it", l.path)}
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("create delivery log %s: folder %s no longer exists", l.path, filepath.Dir(l.path))

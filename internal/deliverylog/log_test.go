@@ -240,7 +240,7 @@ func TestOpenCreatesPrivateFile(t *testing.T) {
 	if err := l.Attempt(attempt(1, ana, 2, "m1@mla.example")); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{path, LockName(path)} {
+	for _, name := range []string{path, lockName(path)} {
 		fi, err := os.Stat(name)
 		if err != nil {
 			t.Fatal(err)

@@ -69,7 +69,11 @@ func TestLogReplaced(t *testing.T) {
 
 			err = l.Close()
 			saved := path + ".saved-" + l.Run()
-			if !errors.Is(err, ErrReplaced) || !hasHint(err, saved) || !hasHint(err, "keep the complete one") {
+			next := "keep the complete one under the name " + path
+			if tt.left == "-" {
+				next = "move that file to " + path
+			}
+			if !errors.Is(err, ErrReplaced) || !hasHint(err, saved) || !hasHint(err, next) {
 				t.Fatalf("Close() error = %v (hints %v), want ErrReplaced naming the saved copy %s", err, hints(err), saved)
 			}
 			recs, err := Read(saved)
@@ -113,7 +117,7 @@ func TestLockSurvivesDeletion(t *testing.T) {
 			}
 			name := path
 			if tt.remove == "lock" {
-				name = LockName(path)
+				name = lockName(path)
 			}
 			mustDo(t, os.Remove(name))
 			second, err := Open(path)
@@ -137,7 +141,7 @@ func TestLockSurvivesDeletion(t *testing.T) {
 // both open; the one that comes second to write must not write into the other's log.
 func TestSecondRunWithoutLog(t *testing.T) {
 	first, path := openTemp(t)
-	mustDo(t, os.Remove(LockName(path)))
+	mustDo(t, os.Remove(lockName(path)))
 	second, err := Open(path)
 	mustDo(t, err)
 	defer second.Close()
@@ -161,7 +165,7 @@ func TestNoLogUntilFirstRecord(t *testing.T) {
 	if _, err := os.Stat(path); err == nil {
 		t.Errorf("Open() and Close() with no record left a log at %s", path)
 	}
-	if _, err := os.Stat(LockName(path)); err != nil {
+	if _, err := os.Stat(lockName(path)); err != nil {
 		t.Errorf("lock file: %v, want it kept", err)
 	}
 }

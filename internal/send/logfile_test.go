@@ -175,12 +175,12 @@ func TestSendReportsRepair(t *testing.T) {
 		t.Errorf("result %+v, want 2 delivered", res)
 	}
 	for _, want := range []string{opt.LogPath, fmt.Sprintf("%d bytes", len(torn)), `"campaign\":\"conf"`} {
-		if !strings.Contains(res.LogRepaired, want) {
-			t.Errorf("LogRepaired = %q, want it to contain %q", res.LogRepaired, want)
+		if !strings.Contains(res.Selection.LogRepaired, want) {
+			t.Errorf("Selection.LogRepaired = %q, want it to contain %q", res.Selection.LogRepaired, want)
 		}
 	}
-	if res = mustSend(t, mustPrepare(t, in), opt); res.LogRepaired != "" {
-		t.Errorf("LogRepaired = %q on a clean log, want empty", res.LogRepaired)
+	if res = mustSend(t, mustPrepare(t, in), opt); res.Selection.LogRepaired != "" {
+		t.Errorf("LogRepaired = %q on a clean log, want empty", res.Selection.LogRepaired)
 	}
 }
 

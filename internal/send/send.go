@@ -90,6 +90,9 @@ type Selection struct {
 	OverDaily  int // selected messages beyond the daily cap, left for later
 	Limited    int // selected messages beyond --limit, left for later
 	OnlyFailed bool
+	// LogRepaired, when not "", says what was cut from the end of the delivery log as it
+	// was opened (a line that a crash cut short), in a sentence for the user.
+	LogRepaired string
 }
 
 // Progress is the news of one message, or of the connection when Item is nil.
@@ -111,9 +114,6 @@ type Result struct {
 	Stopped   string // why the run stopped early, "" if it did not
 	Cancelled bool   // the user asked it to stop
 	Declined  bool   // the user answered no
-	// LogRepaired, when not "", says what was cut from the end of the delivery log when it
-	// was opened (a line a crash cut short), for the user to read.
-	LogRepaired string
 }
 
 // Unknown is a message that may or may not have reached the server.
@@ -143,9 +143,9 @@ func Run(ctx context.Context, p *plan.Plan, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{LogRepaired: repairNotice(opt.LogPath, log.Dropped())}
-	res.Selection = selectForSend(p, log, opt)
-	sp := res.Selection
+	sp := selectForSend(p, log, opt)
+	sp.LogRepaired = repairNotice(opt.LogPath, log.Dropped())
+	res := &Result{Selection: sp}
 	if opt.Confirm != nil && len(sp.Selected) > 0 {
 		ok, err := opt.Confirm(sp)
 		if err != nil {
@@ -427,16 +427,19 @@ func (e *engine) next(ctx context.Context) *job {
 		}
 		changed := e.changed
 		e.mu.Unlock()
-		var timer <-chan time.Time
+		var timer *time.Timer
+		var fire <-chan time.Time
 		if !due.IsZero() {
-			t := time.NewTimer(time.Until(due))
-			defer t.Stop()
-			timer = t.C
+			timer = time.NewTimer(time.Until(due))
+			fire = timer.C
 		}
 		select {
 		case <-changed:
-		case <-timer:
+		case <-fire:
 		case <-ctx.Done():
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 		e.mu.Lock()
 	}
