@@ -88,7 +88,7 @@ func TestSendLogDeleted(t *testing.T) {
 	srv := mailtest.Start(t, mailtest.Options{})
 	dir := t.TempDir()
 	held := make(chan struct{})
-	srv.OnData(mailtest.Step{}, mailtest.Step{Arrived: held, Delay: time.Second})
+	srv.OnData(mailtest.Step{}, mailtest.Step{Arrived: held, Delay: 3 * time.Second})
 	args := plainSend(srv, "--rate", "0")
 	first := make(chan result, 1)
 	go func() { first <- runHerald(t, dir, nil, args...) }()

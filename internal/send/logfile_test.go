@@ -106,7 +106,7 @@ func TestSendRefusedAfterLogDeleted(t *testing.T) {
 	in := campaignDir(t, recipientRows(4))
 	srv := mailtest.Start(t, mailtest.Options{})
 	arrived, release := make(chan struct{}), make(chan struct{})
-	srv.OnData(mailtest.Step{Arrived: arrived, Delay: 300 * time.Millisecond})
+	srv.OnData(mailtest.Step{Arrived: arrived, Delay: 1500 * time.Millisecond})
 	opt := options(srv, in)
 	first := make(chan error, 1)
 	go func() {
