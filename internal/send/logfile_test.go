@@ -49,7 +49,7 @@ func TestSendLogReplaced(t *testing.T) {
 			in := campaignDir(t, recipientRows(n))
 			srv := mailtest.Start(t, mailtest.Options{})
 			arrived := make(chan struct{})
-			srv.OnData(mailtest.Step{}, mailtest.Step{}, mailtest.Step{Arrived: arrived, Delay: 100 * time.Millisecond})
+			srv.OnData(mailtest.Step{}, mailtest.Step{}, mailtest.Step{Arrived: arrived, Delay: 400 * time.Millisecond})
 			opt := options(srv, in)
 			changed := make(chan []byte, 1)
 			go func() {
