@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -151,7 +153,12 @@ func TestCrash(t *testing.T) {
 // plainSend is the command line of herald send to srv, without TLS and confirmed in
 // advance, then extra. It has no room to spare, so that each append to it makes a copy.
 func plainSend(srv *mailtest.Server, extra ...string) []string {
-	return slices.Clip(append([]string{"send", "--smtp-host", srv.Host, "--smtp-port", strconv.Itoa(srv.Port),
+	return plainSendTo(srv.Host, srv.Port, extra...)
+}
+
+// plainSendTo is plainSend to a server at host and port.
+func plainSendTo(host string, port int, extra ...string) []string {
+	return slices.Clip(append([]string{"send", "--smtp-host", host, "--smtp-port", strconv.Itoa(port),
 		"--smtp-tls", "none", "--yes"}, extra...))
 }
 
@@ -247,4 +254,154 @@ func TestCrashRateLimited(t *testing.T) {
 			t.Errorf("%s: %d copies, want 1", addrKey(row.to), n)
 		}
 	}
+}
+
+// TestCrashConnections kills herald send --connections 4 at random moments of a run against
+// a fast server, then once while the server holds a message on every connection. Each kill
+// may leave at most one unknown recipient per connection (regression: a kill left 16
+// unknown, 12 of them never sent, because attempts were recorded far ahead of the
+// connections). Every unknown is either on the server once or not at all; the figures are
+// logged. Plain sends then finish the campaign without a second copy for anyone, and
+// --resend-unknown sends exactly the unknown ones.
+func TestCrashConnections(t *testing.T) {
+	const rows, conns = 300, 4
+	srv := mailtest.Start(t, mailtest.Options{})
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("Email,Name\n")
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&csv, "r%d@n%d.test,Name %d\n", i, i, i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte(csv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "letter"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := "Subject: Conference {{.Name}}\nFrom: Secretariat <secretariat@conference.example.org>\n\nDear {{.Name}},\n\nsee you in Geneva.\n"
+	if err := os.WriteFile(filepath.Join(dir, "letter", "message.md"), []byte(tmpl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "letter.delivery.jsonl")
+	args := plainSend(srv, "--rate", "0", "--connections", strconv.Itoa(conns), "--contacts", "contacts.csv", "--template", "letter", "--log", logPath)
+
+	unknownNow := func() map[string]string { // key → Message-ID
+		out := map[string]string{}
+		if _, err := os.Stat(logPath); err != nil {
+			return out
+		}
+		for key, st := range foldLog(readLog(t, logPath)) {
+			if st.status == "unknown" {
+				out[key] = st.messageID
+			}
+		}
+		return out
+	}
+	// check counts the unknown recipients a kill left and whether the server has them.
+	var totalUnknown, totalReached int
+	check := func(kill string, before map[string]string) (n, reached int) {
+		for key, id := range unknownNow() {
+			if _, ok := before[key]; ok {
+				continue
+			}
+			n++
+			switch c := srv.Count(id); c {
+			case 0:
+			case 1:
+				reached++
+			default:
+				t.Errorf("%s: unknown %s is on the server %d times", kill, key, c)
+			}
+		}
+		t.Logf("%s: %d unknown, %d of them on the server, %d never sent", kill, n, reached, n-reached)
+		if n > conns {
+			t.Errorf("%s left %d unknown recipients, want at most %d (one per connection)", kill, n, conns)
+		}
+		totalUnknown += n
+		totalReached += reached
+		return n, reached
+	}
+
+	// At random moments of runs against a server that answers at once.
+	for k := 1; k <= 3; k++ {
+		before := unknownNow()
+		start := srv.Total()
+		kill := fmt.Sprintf("kill %d (at random)", k)
+		killAfter(t, dir, args, kill, func(*exec.Cmd) {
+			for deadline := time.Now().Add(time.Minute); srv.Total() < start+10+rand.IntN(20) && time.Now().Before(deadline); {
+				time.Sleep(50 * time.Microsecond)
+			}
+		})
+		check(kill, before)
+	}
+
+	// While the server holds a message, read whole and not answered, on every connection:
+	// each is unknown, and the server has each.
+	before := unknownNow()
+	held := make([]chan struct{}, conns)
+	steps := make([]mailtest.Step, conns)
+	for i := range held {
+		held[i] = make(chan struct{})
+		steps[i] = mailtest.Step{Delay: 3 * time.Second, Arrived: held[i]}
+	}
+	srv.OnData(steps...)
+	killAfter(t, dir, args, "kill 4 (holding a message on every connection)", func(cmd *exec.Cmd) {
+		for _, c := range held {
+			waitFor(t, c)(cmd)
+		}
+	})
+	if n, reached := check("kill 4 (holding a message on every connection)", before); n != conns || reached != conns {
+		t.Errorf("kill while every connection's message is held: %d unknown, %d on the server; want %d and %d", n, reached, conns, conns)
+	}
+
+	// Plain sends until nothing is left: nobody gets a second copy.
+	var last result
+	for run := 1; ; run++ {
+		if run > 3 {
+			t.Fatalf("still sending after %d plain runs; last:\n%s", run-1, last)
+		}
+		last = runHerald(t, dir, nil, args...)
+		if strings.HasPrefix(last.stdout, "Nothing to send") {
+			break
+		}
+	}
+	keyOf := map[string]string{}
+	for _, r := range readLog(t, logPath) {
+		if r.Type == "attempt" {
+			keyOf[r.MessageID] = r.Key
+		}
+	}
+	copies := map[string]int{}
+	for _, m := range srv.Messages() {
+		copies[keyOf[m.MessageID]]++
+	}
+	states := foldLog(readLog(t, logPath))
+	unknown := 0
+	for i := 1; i <= rows; i++ {
+		key := fmt.Sprintf("r%d@n%d.test", i, i)
+		switch st := states[key]; {
+		case st == nil:
+			t.Errorf("%s: missing from the log", key)
+		case st.status == "delivered" && copies[key] != 1:
+			t.Errorf("%s: delivered, with %d copies on the server", key, copies[key])
+		case st.status == "unknown":
+			unknown++
+			if copies[key] > 1 {
+				t.Errorf("%s: unknown, with %d copies", key, copies[key])
+			}
+		case st.status != "delivered" && st.status != "unknown":
+			t.Errorf("%s: %s after the runs", key, st.status)
+		}
+	}
+	if unknown != totalUnknown {
+		t.Errorf("%d unknown after the runs, want the %d the kills left", unknown, totalUnknown)
+	}
+	before2 := srv.Total()
+	if res := runHerald(t, dir, nil, append(args, "--resend-unknown")...); res.code != 0 {
+		t.Errorf("send --resend-unknown: %v", res)
+	}
+	if got := srv.Total() - before2; got != unknown {
+		t.Errorf("--resend-unknown sent %d messages, want %d", got, unknown)
+	}
+	t.Logf("in all: %d unknown after 4 kills with %d connections, %d of them on the server (so %d duplicates after --resend-unknown), %d never sent", totalUnknown, conns, totalReached, totalReached, totalUnknown-totalReached)
 }

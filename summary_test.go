@@ -1,8 +1,14 @@
 package main
 
 import (
+	"io"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/mla-initiative/herald/internal/mail/mailtest"
 )
@@ -44,4 +50,105 @@ func TestSendSummaryAndExit(t *testing.T) {
 	if n := srv.Total(); n != 31 {
 		t.Errorf("the server kept %d messages, want 31", n)
 	}
+}
+
+// TestSendExitWhenServerGoes checks the exit codes the README gives for a server that
+// cannot be reached: 1 when nothing could be sent, 3 when it goes away in the middle of a
+// run (some delivered, the rest pending).
+func TestSendExitWhenServerGoes(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{})
+	dir := t.TempDir()
+
+	// Nothing listens: exit 1, nothing sent.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	res := runHerald(t, dir, nil, plainSendTo(srv.Host, closed, "--rate", "0", "--retries", "0")...)
+	if res.code != 1 || !strings.Contains(res.stderr, "nothing was sent") {
+		t.Errorf("server down from the start: %v\nwant exit 1 and nothing sent", res)
+	}
+
+	// The connection breaks after the first message and the server then refuses all
+	// connections: exit 3, with the rest pending.
+	srv.FailReset(1)
+	port := firstConnectionOnly(t, srv.Addr)
+	res = runHerald(t, dir, nil, plainSendTo(srv.Host, port, "--rate", "0", "--retries", "0")...)
+	if res.code != 3 || !strings.Contains(res.stdout, "Delivered: 1. Failed: 0. Unknown: 0. Not sent: 30.") || !strings.Contains(res.stdout, "Stopped: the connection broke and could not be made again") {
+		t.Errorf("server gone in the middle of a run: %v\nwant exit 3, 1 delivered and 30 not sent", res)
+	}
+}
+
+// TestSendLogDeleted deletes the log while herald sends: herald stops with exit 1 and an
+// error naming the log and where it saved the records, and a second herald send started
+// meanwhile is refused (regression: both went on, exit 0, and everyone was mailed twice).
+func TestSendLogDeleted(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{})
+	dir := t.TempDir()
+	held := make(chan struct{})
+	srv.OnData(mailtest.Step{}, mailtest.Step{Arrived: held, Delay: 3 * time.Second})
+	args := plainSend(srv, "--rate", "0")
+	first := make(chan result, 1)
+	go func() { first <- runHerald(t, dir, nil, args...) }()
+	select {
+	case <-held:
+	case <-time.After(time.Minute):
+		t.Fatal("the server saw no second message within a minute")
+	}
+	logPath := filepath.Join(dir, "save-the-date.delivery.jsonl")
+	if err := os.Remove(logPath); err != nil {
+		t.Fatal(err)
+	}
+	second := runHerald(t, dir, nil, args...)
+	if second.code != 1 || !strings.Contains(second.stderr, "is in use by another herald run") {
+		t.Errorf("second send after the log was deleted: %v\nwant exit 1, the log in use", second)
+	}
+	res := <-first
+	if res.code != 1 || !strings.Contains(res.stderr, "save-the-date.delivery.jsonl was deleted or moved away while herald was sending") ||
+		!strings.Contains(res.stderr, "herald: hint: herald saved the 4 records it holds") || !strings.Contains(res.stderr, "move that file to save-the-date.delivery.jsonl") {
+		t.Errorf("send whose log was deleted: %v\nwant exit 1 naming the log and the saved records", res)
+	}
+	if n := srv.Total(); n != 2 {
+		t.Errorf("the server has %d messages, want the 2 sent before the log was deleted", n)
+	}
+	if _, err := os.Stat(logPath); err == nil {
+		t.Errorf("a log was made again at %s", logPath)
+	}
+}
+
+// firstConnectionOnly forwards the first connection to target and closes every later one
+// at once, as a server that went away does. It returns its port on 127.0.0.1.
+func firstConnectionOnly(t *testing.T, target string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		l.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for n := 0; ; n++ {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if n > 0 {
+				c.Close()
+				continue
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			wg.Go(func() { io.Copy(s, c); s.Close() })
+			wg.Go(func() { io.Copy(c, s); c.Close() })
+		}
+	})
+	return l.Addr().(*net.TCPAddr).Port
 }

@@ -6,8 +6,9 @@
 // # File format
 //
 // The log is a text file in JSON Lines form, UTF-8, one record per line, each line ending in
-// "\n". It is created with mode 0600 because it holds names and addresses. Records are only
-// ever appended; herald never changes a complete line. This format is stable: later versions of
+// "\n". It is created with the first record, so that a run that sends nothing leaves no file,
+// with mode 0600 because it holds names and addresses. Records are only ever appended; herald
+// never changes a complete line. This format is stable: later versions of
 // herald may add fields and record types, and readers ignore what they do not know.
 //
 //	{"type":"attempt","time":"2024-01-10T09:30:00.120Z","campaign":"invitation","run":"20240110T093000Z-3f2a","key":"minister@justice.example","row":7,"to":["minister@justice.example"],"cc":["protocol@justice.example"],"message_id":"4c1e9d20@mla-initiative.example"}
@@ -34,8 +35,9 @@
 //	failure *        with status failed: temporary (4xx, worth retrying) or permanent (5xx).
 //	code *           the SMTP reply code, such as 250 or 550; 0 when there was no reply.
 //	enhanced_code *  the enhanced status code (RFC 3463), such as "5.1.1".
-//	reply *          the server's reply text.
-//	error *          what went wrong, in words, when there was no reply to quote.
+//	reply *          the server's reply text; at most 2 KiB of it, then " [cut by herald: N bytes
+//	                 in all]".
+//	error *          what went wrong, in words, when there was no reply to quote; cut like reply.
 //	test *           true for messages sent to a tester instead of the recipient (--test-to);
 //	                 they never count as delivered to the recipient.
 //
@@ -55,12 +57,25 @@
 // into a duplicate, and it halves the number of fsyncs. Attempts made at the same time by
 // several connections share one fsync (group commit).
 //
-// A crash can leave the last line cut short. [Open] drops such a line and repairs the file so
-// that the next record starts on a line of its own. The line was never made durable: if it
-// was an attempt, its message was not sent; if it was an outcome, the recipient is unknown. A
-// damaged line anywhere else is an error naming the line: the file was changed outside
-// herald.
+// A crash can leave the last line cut short. [Open] drops such a line, says what it dropped
+// ([Log.Dropped]), and repairs the file so that the next record starts on a line of its own.
+// The line was never made durable: if it was an attempt, its message was not sent; if it was
+// an outcome, the recipient is unknown. A damaged line anywhere else is an error naming the
+// line: the file was changed outside herald.
 //
-// [Open] locks the file so that two runs cannot write the same log; [Read] takes no lock and
-// may be used while a run is writing.
+// # Sharing
+//
+// [Open] locks the log so that two runs cannot write it: it locks a lock file beside it,
+// PATH.lock, which herald creates if need be and never removes, and the log itself once it
+// exists. The lock file holds the process ID and run of the holder, for herald status
+// ([Holding]). Deleting the log, or saving over it, does not let a second run in; deleting
+// the lock file alone does not either while the log exists.
+//
+// Before each write the log checks that its path still names the file it has open, with the
+// length it left it: a log deleted, replaced (an editor saving, a copy moved over it) or
+// changed by another program during a run would otherwise receive records nobody reads, and
+// the next run would mail everyone again. From then on it writes nothing to that path; its
+// errors match [ErrReplaced], and [Log.Close] saves every record it holds to PATH.saved-RUN.
+//
+// [Read] and [Holding] take no lock and may be used while a run is writing.
 package deliverylog

@@ -225,15 +225,15 @@ func parse(data []byte, path string) ([]Record, int, error) {
 	return records, len(data), nil
 }
 
-// hintError is an error the user can act on. Its Hint method tells how; callers find it with
-// errors.As and an interface{ Hint() string }.
+// hintError is an error the user can act on. Its HintList method tells how, a sentence a
+// hint; package problem collects it along the Unwrap chain like its own.
 type hintError struct {
-	err  error
-	hint string
+	err   error
+	hints []string
 }
 
-func (e *hintError) Error() string { return e.err.Error() }
-func (e *hintError) Unwrap() error { return e.err }
-func (e *hintError) Hint() string  { return e.hint }
+func (e *hintError) Error() string      { return e.err.Error() }
+func (e *hintError) Unwrap() error      { return e.err }
+func (e *hintError) HintList() []string { return e.hints }
 
-func withHint(err error, hint string) error { return &hintError{err, hint} }
+func withHint(err error, hints ...string) error { return &hintError{err, hints} }

@@ -109,8 +109,7 @@ func TestParse(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("parse() error = %v, want one containing %q", err, tt.err)
 				}
-				var h interface{ Hint() string }
-				if !errors.As(err, &h) || !strings.Contains(h.Hint(), "delete that line") {
+				if !hasHint(err, "delete that line") {
 					t.Errorf("parse() error %v has no hint saying what to do", err)
 				}
 				return

@@ -11,9 +11,20 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive flock, which belongs to this open file: a second Open fails
-// even in the same process, and the lock goes when the file is closed or herald dies.
-func lockFile(f *os.File) error {
+// lockFile takes an flock without waiting, exclusive or shared. It belongs to this open
+// file: a second Open fails even in the same process, and the lock goes when the file is
+// closed or herald dies.
+func lockFile(f *os.File, exclusive bool) error {
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	return flock(f, how|syscall.LOCK_NB)
+}
+
+func unlockFile(f *os.File) error { return flock(f, syscall.LOCK_UN) }
+
+func flock(f *os.File, how int) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
@@ -21,7 +32,7 @@ func lockFile(f *os.File) error {
 	var lerr error
 	err = rc.Control(func(fd uintptr) {
 		for {
-			lerr = syscall.Flock(int(fd), syscall.LOCK_EX|syscall.LOCK_NB)
+			lerr = syscall.Flock(int(fd), how)
 			if lerr != syscall.EINTR {
 				return
 			}
@@ -36,9 +47,9 @@ func lockFile(f *os.File) error {
 	return lerr
 }
 
-// lockHolder returns the process that holds the flock on f, or 0 when it cannot tell. Only
+// lockPID returns the process that holds the flock on f, or 0 when it cannot tell. Only
 // Linux says, in /proc/locks: "1: FLOCK  ADVISORY  WRITE 4242 fd:01:1234567 0 EOF".
-func lockHolder(f *os.File) int {
+func lockPID(f *os.File) int {
 	fi, err := f.Stat()
 	if err != nil {
 		return 0
@@ -56,7 +67,7 @@ func lockHolder(f *os.File) int {
 	sc := bufio.NewScanner(locks)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || fields[1] != "FLOCK" || !strings.HasSuffix(fields[5], inode) {
+		if len(fields) < 6 || fields[1] != "FLOCK" || fields[3] != "WRITE" || !strings.HasSuffix(fields[5], inode) {
 			continue
 		}
 		if pid, err := strconv.Atoi(fields[4]); err == nil {
@@ -64,6 +75,14 @@ func lockHolder(f *os.File) int {
 		}
 	}
 	return 0
+}
+
+// linkCount is the number of names the file has; 0 once it was deleted.
+func linkCount(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
 }
 
 func syncDir(dir string) error {

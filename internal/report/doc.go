@@ -19,6 +19,14 @@
 //	pending    nothing was sent yet (no log, a --limit, a stopped run); herald send sends it.
 //	skipped    the row has errors (it was left out with --skip-invalid); fix the cell named.
 //
+// While a herald send has the log open, the report says so, with the run's process where
+// the system tells, and its figures are a moment of that run: a recipient whose message is
+// on the wire reads as unknown and is shown as "sending", one waiting for a retry reads as
+// failed, and both are marked in progress. No action then advises sending (a second send
+// is refused while the first runs, and --only-failed or --resend-unknown afterwards could
+// mail those recipients twice): pending, failed and unknown recipients read "wait for the
+// herald send in progress to finish".
+//
 // A recipient is the campaign plus its To addresses, not a row, so rows may be reordered
 // between runs. Recipients in the log that are no longer in the workbook (row deleted,
 // address changed) are listed apart and not counted, so nothing disappears from view. A row
@@ -33,8 +41,8 @@
 // Every field is always present.
 //
 //	[
-//	{"row":3,"in_workbook":true,"key":"ana@justice.example","to":["ana@justice.example"],"cc":[],"status":"failed","failure":"permanent","code":550,"enhanced_code":"5.1.1","reply":"550 5.1.1 <ana@justice.example>: user unknown","error":"","message_id":"4c1e9d20@mla-initiative.example","attempts":1,"last_attempt":"2024-01-10T09:30:01.004Z","tests":0,"action":"correct the address, then herald send"},
-//	{"row":4,"in_workbook":true,"key":"jl@justice.example","to":["jl@justice.example"],"cc":["protocol@justice.example"],"status":"pending","failure":"","code":0,"enhanced_code":"","reply":"","error":"","message_id":"","attempts":0,"last_attempt":null,"tests":0,"action":"herald send"}
+//	{"row":3,"in_workbook":true,"key":"ana@justice.example","to":["ana@justice.example"],"cc":[],"status":"failed","failure":"permanent","code":550,"enhanced_code":"5.1.1","reply":"550 5.1.1 <ana@justice.example>: user unknown","error":"","message_id":"4c1e9d20@mla-initiative.example","attempts":1,"last_attempt":"2024-01-10T09:30:01.004Z","tests":0,"action":"correct the address, then herald send","in_progress":false},
+//	{"row":4,"in_workbook":true,"key":"jl@justice.example","to":["jl@justice.example"],"cc":["protocol@justice.example"],"status":"pending","failure":"","code":0,"enhanced_code":"","reply":"","error":"","message_id":"","attempts":0,"last_attempt":null,"tests":0,"action":"herald send","in_progress":false}
 //	]
 //
 // Fields:
@@ -62,6 +70,11 @@
 //	action         string  what would act on it, for people: "herald send --only-failed",
 //	                       "herald send --resend-unknown" with the Message-ID to look for,
 //	                       "herald send", or the cell to fix; "" when nothing is to be done.
+//	                       While a send runs: "wait for the herald send in progress to
+//	                       finish", or what that run is doing with it.
+//	in_progress    bool    true while a herald send has the log open and the recipient in
+//	                       hand: its message is being sent (status unknown) or failed
+//	                       temporarily and may be tried again (status failed).
 //
 // herald status --format csv writes the same fields as columns of that name, in that order,
 // with addresses joined by ", ", an empty code for 0 and an empty last_attempt for null.

@@ -29,6 +29,7 @@ type jsonRecipient struct {
 	LastAttempt  *string  `json:"last_attempt"`
 	Tests        int      `json:"tests"`
 	Action       string   `json:"action"`
+	InProgress   bool     `json:"in_progress"`
 }
 
 // jsonTime is RFC 3339 in UTC to the millisecond, as in the delivery log.
@@ -40,7 +41,7 @@ func toJSON(rc Recipient) jsonRecipient {
 		To: nonNil(rc.To), Cc: nonNil(rc.Cc),
 		Status: rc.Status, Failure: rc.Failure, Code: rc.Code, EnhancedCode: rc.Enhanced,
 		Reply: rc.Reply, Error: rc.Error, MessageID: rc.MessageID,
-		Attempts: rc.Attempts, Tests: rc.Tests, Action: rc.Action,
+		Attempts: rc.Attempts, Tests: rc.Tests, Action: rc.Action, InProgress: rc.InProgress,
 	}
 	if rc.Code == 0 && rc.Error != "" {
 		// No reply came (the connection dropped); what the mail layer kept is the
@@ -96,7 +97,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // csvHeader are the columns of the CSV output: the JSON fields, in the same order.
-var csvHeader = []string{"row", "in_workbook", "key", "to", "cc", "status", "failure", "code", "enhanced_code", "reply", "error", "message_id", "attempts", "last_attempt", "tests", "action"}
+var csvHeader = []string{"row", "in_workbook", "key", "to", "cc", "status", "failure", "code", "enhanced_code", "reply", "error", "message_id", "attempts", "last_attempt", "tests", "action", "in_progress"}
 
 // WriteCSV writes every recipient as CSV with the JSON fields as columns; lists of
 // addresses are joined with ", ". Values that a spreadsheet would take for a formula are
@@ -120,6 +121,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			strconv.Itoa(j.Row), strconv.FormatBool(j.InWorkbook), j.Key,
 			strings.Join(j.To, ", "), strings.Join(j.Cc, ", "), j.Status, j.Failure, code, j.EnhancedCode,
 			j.Reply, j.Error, j.MessageID, strconv.Itoa(j.Attempts), last, strconv.Itoa(j.Tests), j.Action,
+			strconv.FormatBool(j.InProgress),
 		}
 		for i := range rec {
 			rec[i] = inert(rec[i])

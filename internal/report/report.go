@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -51,6 +52,13 @@ type Recipient struct {
 	InWorkbook      bool
 	// Action is the command or step that would act on the recipient; "" for nothing to do.
 	Action string
+	// InProgress is set while the herald send in progress (Report.InProgress) has the
+	// recipient in hand: its message is being sent (Status unknown), or failed temporarily
+	// and may be tried again (Status failed). Its state may change any moment.
+	InProgress bool
+
+	run       string // the run of the last attempt
+	noOutcome bool   // the last attempt has no outcome: being sent, or herald stopped
 }
 
 // Counts are the workbook's recipients by state.
@@ -99,6 +107,10 @@ type Report struct {
 	Counts Counts
 	// Location is the time zone times are shown in, except in JSON (UTC); nil means local.
 	Location *time.Location
+	// InProgress is the herald send that had the log open when the report was made, nil
+	// when none had. Its figures are then a moment of that run, and no action advises
+	// sending, which could mail someone twice while it runs.
+	InProgress *deliverylog.Holder
 
 	plan *plan.Plan
 	// byRow maps a sheet row to its index in Recipients. A row that repeats an earlier
@@ -127,28 +139,65 @@ func (r *Report) NotDelivered() []Recipient {
 
 // Load reads the log at logPath and builds the report of plan's campaign. A log that does
 // not exist yet is not an error: everyone is pending. A log cut short by a crash reads as
-// far as it is whole.
+// far as it is whole. A herald send that has the log open is named in InProgress.
 func Load(pl *plan.Plan, logPath string) (*Report, error) {
+	// Asked before the records are read, so that they show what that run did until then.
+	// Not knowing is no reason to give no report: it is then made as if no run were going.
+	running, _ := deliverylog.Holding(logPath)
 	records, err := deliverylog.Read(logPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		r := Build(pl, nil, logPath)
+	var r *Report
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r = Build(pl, nil, logPath)
 		r.NoLog = true
 		r.OtherCampaigns = campaignsBeside(logPath, pl.Campaign)
-		return r, nil
-	}
-	if err != nil {
+	case err != nil:
 		return nil, err
+	default:
+		r = Build(pl, records, logPath)
 	}
-	return Build(pl, records, logPath), nil
+	if running != nil {
+		r.inProgress(running)
+	}
+	return r, nil
 }
 
-// campaignsBeside names the campaigns whose logs are in the folder of logPath.
+// inProgress marks the report as made while run was sending.
+func (r *Report) inProgress(run *deliverylog.Holder) {
+	r.InProgress = run
+	mark := func(list []Recipient) {
+		for i := range list {
+			rc := &list[i]
+			ours := run.Run != "" && rc.run == run.Run
+			switch {
+			case ours && rc.Status == Unknown && rc.noOutcome:
+				rc.InProgress = true
+				rc.Error = "being sent by the herald send in progress"
+				rc.Action = "wait: it is being sent"
+			case ours && rc.Status == Failed && rc.Failure == deliverylog.FailureTemporary:
+				rc.InProgress = true
+				rc.Action = "wait: the herald send in progress may try it again"
+			case rc.Status == Skipped || rc.Status == Delivered || !rc.InWorkbook:
+			default:
+				rc.Action = "wait for the herald send in progress to finish"
+			}
+		}
+	}
+	mark(r.Recipients)
+	mark(r.Gone)
+}
+
+// campaignsBeside names the campaigns whose logs are in the folder of logPath. Empty
+// files, which earlier versions left after runs that sent nothing, are no campaign.
 func campaignsBeside(logPath, campaign string) []string {
 	const suffix = ".delivery.jsonl"
 	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(logPath), "*"+suffix))
 	own := deliverylog.FileName(campaign)
 	var out []string
 	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && fi.Size() == 0 {
+			continue
+		}
 		if base := filepath.Base(m); base != own {
 			out = append(out, strings.TrimSuffix(base, suffix))
 		}
@@ -255,7 +304,8 @@ func (r *Report) count(rc Recipient) {
 }
 
 func fromState(st deliverylog.State) Recipient {
-	if st.Status == Unknown && st.Reply == "" && st.Error == "" {
+	noOutcome := st.Status == Unknown && st.Reply == "" && st.Error == "" && st.Code == 0
+	if noOutcome {
 		// An attempt with no outcome after it: nothing else in the log says why.
 		st.Error = "no outcome was recorded: herald, or the machine, stopped while sending"
 	}
@@ -264,6 +314,7 @@ func fromState(st deliverylog.State) Recipient {
 		Status: st.Status, Failure: st.Failure,
 		Code: st.Code, Enhanced: st.Enhanced, Reply: st.Reply, Error: st.Error,
 		MessageID: st.MessageID, Attempts: st.Attempts, LastAttempt: st.LastAttempt, Tests: st.Tests,
+		run: st.Run, noOutcome: noOutcome,
 	}
 }
 

@@ -135,7 +135,7 @@ var jsonFields = map[string]string{
 	"row": "number", "in_workbook": "bool", "key": "string", "to": "array", "cc": "array",
 	"status": "string", "failure": "string", "code": "number", "enhanced_code": "string",
 	"reply": "string", "error": "string", "message_id": "string", "attempts": "number",
-	"last_attempt": "string|null", "tests": "number", "action": "string",
+	"last_attempt": "string|null", "tests": "number", "action": "string", "in_progress": "bool",
 }
 
 func jsonType(v any) string {
@@ -323,9 +323,14 @@ func TestExportXLSX(t *testing.T) {
 func TestNoLog(t *testing.T) {
 	in := campaign(t, outcomesCSV)
 	p := prepare(t, in)
-	// Another campaign's log in the same folder is pointed out.
-	other := filepath.Join(filepath.Dir(in.Contacts), deliverylog.FileName("gala"))
-	if err := os.WriteFile(other, nil, 0o600); err != nil {
+	// Another campaign's log in the same folder is pointed out; an empty one, as earlier
+	// versions left after a run that sent nothing, is not (regression: it was).
+	dir := filepath.Dir(in.Contacts)
+	line := `{"type":"attempt","time":"2024-01-10T09:30:01.000Z","campaign":"gala","key":"a@b.test"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, deliverylog.FileName("gala")), []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, deliverylog.FileName("confrence")), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r := load(t, p, run.LogPath(in))
@@ -336,7 +341,7 @@ func TestNoLog(t *testing.T) {
 	if err := r.WriteTable(&buf, report.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"No delivery log at " + run.LogPath(in) + " yet: nothing has been sent", "other campaigns in that folder: gala"} {
+	for _, want := range []string{"No delivery log at " + run.LogPath(in) + " yet: nothing has been sent", "other campaigns in that folder: gala (choose"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, buf.String())
 		}

@@ -24,6 +24,9 @@ const colorReset = "\x1b[0m"
 type TextOptions struct {
 	// Color marks states in colour; only for a terminal, and never with NO_COLOR.
 	Color bool
+	// Width is the terminal's width in columns, which the rows of the table are fitted to by
+	// cutting the reply and the action (addresses stay whole); 0 for no limit.
+	Width int
 }
 
 // timeLayout is how people read times in tables and exports: to the second, with the zone.
@@ -64,8 +67,27 @@ func (r *Report) summary(w *bufio.Writer, opt TextOptions) {
 		}
 	} else {
 		fmt.Fprintf(w, "Delivery log: %s\n", screen.CleanLine(r.LogPath))
-		if c.Total() > 0 && c.Pending == c.Total()-c.Skipped && len(r.Gone) == 0 && len(r.OtherCampaigns) > 0 {
+		if c.Total() > 0 && c.Pending == c.Total()-c.Skipped && len(r.Gone) == 0 && len(r.OtherCampaigns) > 0 && r.InProgress == nil {
 			fmt.Fprintf(w, "The log has no record of campaign %s; it holds: %s (choose one with --campaign).\n", screen.CleanLine(r.Campaign), screen.CleanLine(strings.Join(r.OtherCampaigns, ", ")))
+		}
+	}
+	if run := r.InProgress; run != nil {
+		var who []string
+		if run.PID > 0 {
+			who = append(who, fmt.Sprintf("process %d", run.PID))
+		}
+		if !run.Since.IsZero() {
+			who = append(who, "since "+r.local(run.Since))
+		}
+		fmt.Fprintf(w, "A herald send is running on this log%s: these figures are a moment of it; act on them once it has finished.\n", parenthesised(strings.Join(who, ", ")))
+	}
+	sending, retrying := 0, 0
+	for _, rc := range r.Recipients {
+		switch {
+		case rc.InProgress && rc.Status == Unknown:
+			sending++
+		case rc.InProgress:
+			retrying++
 		}
 	}
 	w.WriteByte('\n')
@@ -73,13 +95,35 @@ func (r *Report) summary(w *bufio.Writer, opt TextOptions) {
 		n := c.Of(state)
 		fmt.Fprintf(w, "  %s %*d", paint(fmt.Sprintf("%-9s", state), state, opt.Color), 6, n)
 		switch {
-		case state == Failed && n > 0:
+		case n == 0:
+		case r.InProgress != nil:
+			// Nothing that sends: a second send is refused while this one runs, and advice
+			// to send to the recipients it has in hand could mail them twice afterwards.
+			switch state {
+			case Failed:
+				fmt.Fprintf(w, "   %d temporary, %d permanent", c.Temporary, c.Permanent)
+				if retrying > 0 {
+					fmt.Fprintf(w, "; %d may be tried again by the run", retrying)
+				}
+			case Unknown:
+				if sending > 0 {
+					fmt.Fprintf(w, "   %d being sent now", sending)
+				}
+				if n > sending {
+					fmt.Fprintf(w, "%s%d from before may have arrived: look for their Message-IDs", cond(sending > 0, "; ", "   "), n-sending)
+				}
+			case Pending:
+				fmt.Fprint(w, "   not sent yet")
+			case Skipped:
+				fmt.Fprint(w, "   rows with errors: fix the cells named")
+			}
+		case state == Failed:
 			fmt.Fprintf(w, "   %d temporary, %d permanent: herald send --only-failed", c.Temporary, c.Permanent)
-		case state == Unknown && n > 0:
+		case state == Unknown:
 			fmt.Fprint(w, "   may have arrived: look for their Message-IDs, then herald send --resend-unknown")
-		case state == Pending && n > 0:
+		case state == Pending:
 			fmt.Fprint(w, "   not sent yet: herald send")
-		case state == Skipped && n > 0:
+		case state == Skipped:
 			fmt.Fprint(w, "   rows with errors: fix the cells named, then herald send")
 		}
 		w.WriteByte('\n')
@@ -112,8 +156,25 @@ func (r *Report) WriteTable(w io.Writer, opt TextOptions) error {
 	return bw.Flush()
 }
 
+func parenthesised(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+func cond(c bool, yes, no string) string {
+	if c {
+		return yes
+	}
+	return no
+}
+
 func statusText(rc Recipient) string {
-	if rc.Failure != "" {
+	switch {
+	case rc.InProgress && rc.Status == Unknown:
+		return "sending"
+	case rc.Failure != "":
 		return rc.Status + " (" + rc.Failure + ")"
 	}
 	return rc.Status
@@ -143,8 +204,13 @@ func (r *Report) writeRows(w *bufio.Writer, header []string, list []Recipient, o
 			widths[i] = max(widths[i], screen.Width(row[i]))
 		}
 	}
+	if opt.Width > 0 && !fit(widths, opt.Width, replyCol) {
+		r.writeBlocks(w, list, opt)
+		return
+	}
 	for n, row := range cells {
 		for i, v := range row {
+			v = screen.Cut(v, widths[i])
 			pad := widths[i] - screen.Width(v)
 			if i == len(row)-1 {
 				pad = 0
@@ -159,6 +225,92 @@ func (r *Report) writeRows(w *bufio.Writer, header []string, list []Recipient, o
 		}
 		w.WriteByte('\n')
 	}
+}
+
+// replyCol is the column of the server's reply or the error in the rows of a table.
+const replyCol = 4
+
+// minReply is the narrowest the reply is cut to: enough to see what it is about.
+const minReply = 16
+
+// fit narrows column i until a row of widths fits in limit columns (two spaces between
+// columns), down to minReply, and reports whether it then fits.
+func fit(widths []int, limit, i int) bool {
+	total := 2 * (len(widths) - 1)
+	for _, w := range widths {
+		total += w
+	}
+	by := min(max(total-limit, 0), max(widths[i]-minReply, 0))
+	widths[i] -= by
+	return total-by <= limit
+}
+
+// writeBlocks writes each recipient as a few lines, for a terminal too narrow for the
+// table: the row and the addresses, whole; the state; the reply or error, cut to the width;
+// the action, wrapped.
+//
+//	2  ministre@justice.gouv.example
+//	   cc cabinet@justice.gouv.example
+//	   failed (permanent), 1 attempt, the last 2024-01-10 09:30:01 UTC
+//	   550 5.7.1 <ministre@justice.gouv.example>: Recipient address rejected: the messa…
+//	   → remove the cause the server gives, then herald send --only-failed
+func (r *Report) writeBlocks(w *bufio.Writer, list []Recipient, opt TextOptions) {
+	indent := 0
+	for _, rc := range list {
+		indent = max(indent, len(strconv.Itoa(rc.Row)))
+	}
+	indent += 2
+	pad := strings.Repeat(" ", indent)
+	text := max(opt.Width-indent, minReply)
+	for _, rc := range list {
+		row := strconv.Itoa(rc.Row)
+		w.WriteString(row + strings.Repeat(" ", indent-len(row)) + screen.CleanLine(strings.Join(rc.To, ", ")) + "\n")
+		if len(rc.Cc) > 0 {
+			w.WriteString(pad + "cc " + screen.CleanLine(strings.Join(rc.Cc, ", ")) + "\n")
+		}
+		state := paint(statusText(rc), rc.Status, opt.Color)
+		switch rc.Attempts {
+		case 0:
+		case 1:
+			state += ", 1 attempt"
+		default:
+			state += fmt.Sprintf(", %d attempts", rc.Attempts)
+		}
+		if rc.Tests > 0 {
+			state += fmt.Sprintf(" (+%d test)", rc.Tests)
+		}
+		if !rc.LastAttempt.IsZero() {
+			state += ", the last " + r.local(rc.LastAttempt)
+		}
+		w.WriteString(pad + state + "\n")
+		if d := screen.CleanLine(rc.Detail()); d != "" {
+			w.WriteString(pad + screen.Cut(d, text) + "\n")
+		}
+		if rc.Action != "" {
+			for i, line := range wrap(screen.CleanLine(rc.Action), text-2) {
+				w.WriteString(pad + cond(i == 0, "→ ", "  ") + line + "\n")
+			}
+		}
+	}
+}
+
+// wrap breaks s at spaces into lines of at most cols columns; a word longer than that
+// stays whole on a line of its own.
+func wrap(s string, cols int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case screen.Width(line)+1+screen.Width(word) <= cols:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	return append(lines, line)
 }
 
 func paint(s, state string, color bool) string {

@@ -5,18 +5,23 @@
 //
 // For each message, in this order:
 //
-//  1. the attempt is appended to the log and fsync'd (recipient, row, addresses,
+//  1. a connection is free for it and the rate limiter has given it its turn;
+//  2. the attempt is appended to the log and fsync'd (recipient, row, addresses,
 //     Message-ID, time);
-//  2. only then is the message handed to the SMTP server;
-//  3. the outcome (delivered, failed, unknown) is appended at once and made durable by the
+//  3. only then is the message handed to the SMTP server, at once;
+//  4. the outcome (delivered, failed, unknown) is appended at once and made durable by the
 //     next attempt's fsync or at the end of the run.
 //
 // What a crash (SIGKILL, power cut) leaves: a recipient with no attempt was never sent; an
 // attempt without an outcome reads as unknown — the message may have reached the server —
 // and is never sent again without --resend-unknown; a lost outcome turns delivered into
-// unknown, never the reverse. A message whose attempt is recorded but which the run then
-// decides not to send (it stopped, or was interrupted) gets the outcome not_sent, which
-// leaves the recipient where it stood.
+// unknown, never the reverse. Each connection has at most one attempt without an outcome at
+// any moment, so a crash leaves at most one unknown recipient per connection. Ctrl-C sends
+// nothing more and lets the messages on the wire finish and be recorded.
+//
+// If the log is deleted, replaced or changed by another program during the run, the next
+// attempt fails instead of being recorded where nobody will read it: the run stops, and
+// Run returns an error matching deliverylog.ErrReplaced that says where the records went.
 //
 // See Run for how messages are spread over connections and paced.
 package send
@@ -28,9 +33,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
@@ -84,6 +91,9 @@ type Selection struct {
 	OverDaily  int // selected messages beyond the daily cap, left for later
 	Limited    int // selected messages beyond --limit, left for later
 	OnlyFailed bool
+	// LogRepaired, when not "", says what was cut from the end of the delivery log as it
+	// was opened (a line that a crash cut short), in a sentence for the user.
+	LogRepaired string
 }
 
 // Progress is the news of one message, or of the connection when Item is nil.
@@ -117,6 +127,11 @@ type Unknown struct {
 
 // Run delivers the plan's messages to the recipients that have no outcome yet (or as
 // selected by the options), logging each attempt before it is made and each outcome after.
+// Each of opt.Connections connections (fewer when the server refuses more) sends one
+// message at a time; one rate limiter paces them all, and a temporary failure is retried
+// with backoff while the others go on. An error is about the delivery log (it could not be
+// opened or written, or was replaced); what the server did is in the Result, which is
+// non-nil whenever the log could be opened and the user was asked.
 func Run(ctx context.Context, p *plan.Plan, opt Options) (*Result, error) {
 	switch {
 	case opt.Rate == 0:
@@ -129,30 +144,45 @@ func Run(ctx context.Context, p *plan.Plan, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer log.Close()
-
 	sp := selectForSend(p, log, opt)
+	sp.LogRepaired = repairNotice(opt.LogPath, log.Dropped())
 	res := &Result{Selection: sp}
 	if opt.Confirm != nil && len(sp.Selected) > 0 {
 		ok, err := opt.Confirm(sp)
 		if err != nil {
+			log.Close()
 			return nil, err
 		}
 		if !ok {
 			res.Declined = true
 			res.Pending = len(sp.Selected)
-			return res, nil
 		}
 	}
-	if len(sp.Selected) == 0 {
-		return res, nil
+	if len(sp.Selected) > 0 && !res.Declined {
+		e := &engine{plan: p, log: log, opt: opt, res: res}
+		e.run(ctx)
+		err = e.logErr
 	}
-	e := &engine{plan: p, log: log, opt: opt, res: res, runID: newRunID()}
-	e.run(ctx)
-	if err := log.Sync(); err != nil {
-		return res, fmt.Errorf("save delivery log %s: %w", opt.LogPath, err)
+	// Close makes the last outcomes durable, and after a replaced log says where the
+	// records went: that error tells more than the one that stopped the run.
+	if cerr := log.Close(); cerr != nil {
+		if errors.Is(cerr, deliverylog.ErrReplaced) || err == nil {
+			err = cerr
+		}
 	}
-	return res, nil
+	return res, err
+}
+
+// repairNotice tells what Open cut from the end of the log, "" when nothing.
+func repairNotice(path string, dropped []byte) string {
+	if dropped == nil {
+		return ""
+	}
+	shown := strconv.Quote(string(dropped[:min(len(dropped), 120)]))
+	if len(dropped) > 120 {
+		shown += "…"
+	}
+	return fmt.Sprintf("the delivery log %s ended in %d bytes that were not a whole record, as a crash or power cut leaves them, and herald removed them (a message whose attempt was cut short was never sent): %s", path, len(dropped), shown)
 }
 
 func selectForSend(p *plan.Plan, log *deliverylog.Log, opt Options) *Selection {
@@ -234,128 +264,71 @@ func estimate(n int, r rate.Limit) time.Duration {
 	return time.Duration(float64(n) / float64(r) * float64(time.Second))
 }
 
-func newRunID() string {
-	return fmt.Sprintf("%s-%04x", time.Now().UTC().Format("20060102T150405"), rand.IntN(1<<16))
-}
-
 // job is one message on its way, with its retries.
 type job struct {
 	item      *plan.Item
-	msg       *message.Message
-	tries     int // attempts that ended in a temporary failure
-	notBefore time.Time
-	seq       int // the order in which jobs are handed to the workers
+	msg       *message.Message // rendered at the first try: a retry sends the same Message-ID
+	tries     int              // tries that ended in a temporary failure
+	notBefore time.Time        // a retry waits until then
 }
 
-// The engine works in two stages joined by the channel ready:
+// The engine runs one worker per connection. A worker takes the next message (a retry that
+// is due, else the next one in sheet order), waits for its turn from the rate limiter that
+// all connections share, records the attempt, sends the message and records the outcome;
+// then it takes the next. A temporary failure goes back to the queue with a backoff, and
+// meanwhile the workers send the others.
 //
-//   - preparers take the next message (a retry that is due, else the next fresh one), wait
-//     for its turn from the rate limiter, render it and record the attempt;
-//   - workers, one per connection, send what the preparers hand them and record the outcome.
-//
-// The attempt records of several preparers share one fsync (the log's group commit), and
-// are written while other messages are on the wire: with an fsync per message and one
-// connection, working in turn would leave the connection idle most of the time on a fast
-// relay. The price is a window: a message whose attempt is recorded may wait while the
-// messages before it are sent, and a crash then reports it as unknown although it was
-// never sent. So the number of messages in flight is kept to what hides the fsync (see
-// window): as many as the connection sends during one fsync. Against a server slower than
-// the disk, each message is recorded only once the one before it is done, and none waits.
-// With a rate limit there is no look-ahead at all: a message takes its token and is
-// recorded only once a connection is free for it. Tokens taken ahead would let messages
-// queue behind a server that holds one reply, and then go out back to back, over the
-// limit; and at 30/min every message waiting is one a crash would leave unknown. When the
-// run stops or is interrupted, recorded messages that did not go out are recorded as not
-// sent (see notSent), which leaves them pending, and waits for the limiter end at once.
+// So each connection has at most one attempt without an outcome at any moment, and a kill
+// leaves at most one unknown recipient per connection: the message on the wire, or the one
+// whose attempt had just been recorded. The attempts of several connections made at the
+// same time share an fsync (the log's group commit). Nothing is recorded ahead: a message
+// takes its token from the limiter, and is recorded, only once a connection is free for it.
+// When the run stops or is interrupted, the waits for the limiter end at once, and the
+// messages on the wire are finished and recorded.
 type engine struct {
 	plan    *plan.Plan
 	log     *deliverylog.Log
 	opt     Options
 	res     *Result
-	runID   string
 	limiter *rate.Limiter
-	ready   chan *job     // attempts recorded, waiting for a connection
-	stopCh  chan struct{} // closed when the run stops
-	// endWaits cancels the preparers' waits for the rate limiter when the run stops: the
-	// tokens they would wait for belong to messages that will not be sent.
+	// waits is done when the run is interrupted or stops: it ends the waits for the
+	// limiter, whose tokens belong to messages that will not be sent.
+	waits    context.Context
 	endWaits context.CancelFunc
 	// progressMu makes the calls of Progress one at a time; the workers report from their
 	// own goroutines.
 	progressMu sync.Mutex
 
 	mu       sync.Mutex
-	fresh    []*plan.Item // never tried in this run, in sheet order
-	retries  []*job       // failed temporarily, each due at its notBefore
-	inFlight int          // jobs taken from the queues and not yet finished
-	conns    int          // open connections
-	workers  int          // workers still running
-	drained  bool         // the preparers are done: workers end once ready is empty
-	lost     string       // why a broken connection could not be made again
-	notSent  int          // attempts recorded, then not sent after all
-	// Jobs reach the workers in the order next gave them out, whichever preparer is done
-	// first: turn is the next seq to hand over, seqs counts those given out, and passed
-	// holds the later ones that will not be handed over (put back, or not sent).
-	turn, seqs int
-	passed     map[int]bool
-	done       int
-	stopped    string
-	changed    chan struct{} // closed and replaced whenever the queues change
-	policy57   int           // consecutive 5.7.x refusals: the server's policy is against the sender
-	// Moving averages of how long recording an attempt and sending a message take.
-	commitAvg, sendAvg time.Duration
+	changed  chan struct{} // closed and replaced whenever the queue changes or the run stops
+	fresh    []*plan.Item  // never tried in this run, in sheet order
+	retries  []*job        // failed temporarily, each due at its notBefore
+	busy     int           // jobs taken by workers and not finished
+	conns    int           // open connections
+	lost     string        // why a broken connection could not be made again
+	stopped  string        // why the run stopped, "" while it goes on
+	logErr   error         // the log's first error: the run ends with it
+	done     int
+	policy57 int // consecutive 5.7.x refusals: the server's policy is against the sender
 }
 
 // policyStreak is how many 5.7.x refusals in a row stop a run. One can be about the
 // recipient; several in a row are about the sender (SPF, DMARC, send-as rights).
 const policyStreak = 3
 
-// lookahead is the most messages per connection that may be in flight beyond the one
-// being sent; see engine.
-const lookahead = 8
-
-// windowLocked is how many jobs may be in flight at once: one per connection, and more
-// while the connection is fast compared with the disk, so that the attempt records of
-// those waiting share an fsync made while the connection is busy. A server ten times
-// slower than the disk gets no more than one each: pipelining would gain little there,
-// and every message waiting is one a crash leaves unknown.
-func (e *engine) windowLocked() int {
-	conns := max(e.conns, 1)
-	depth := 0
-	if e.opt.Rate == rate.Inf && e.sendAvg > 0 && e.commitAvg > 0 && e.sendAvg < 10*e.commitAvg {
-		// Enough to keep the connection busy for two fsyncs: one under way, the next
-		// gathering the records of those that came too late for it.
-		depth = min(2*int(e.commitAvg/e.sendAvg)+2, lookahead)
-	}
-	return conns * (1 + depth)
-}
-
-// average moves a moving average towards d.
-func average(avg *time.Duration, d time.Duration) {
-	if *avg == 0 {
-		*avg = d
-		return
-	}
-	*avg += (d - *avg) / 5
-}
-
 func (e *engine) run(ctx context.Context) {
-	e.fresh = append([]*plan.Item(nil), e.res.Selection.Selected...)
+	e.fresh = slices.Clone(e.res.Selection.Selected)
 	e.changed = make(chan struct{})
-	e.stopCh = make(chan struct{})
-	e.ready = make(chan *job)
-	e.passed = map[int]bool{}
 	// A burst of 1 spaces messages evenly, which is what servers that count per minute
 	// expect; a larger burst would send a minute's worth at once.
 	e.limiter = rate.NewLimiter(e.opt.Rate, 1)
-	conns := min(max(e.opt.Connections, 1), len(e.fresh))
-	waits, endWaits := context.WithCancel(ctx)
-	defer endWaits()
-	e.endWaits = endWaits
+	e.waits, e.endWaits = context.WithCancel(ctx)
+	defer e.endWaits()
 
 	defer func() {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		e.res.Pending = len(e.fresh) + e.notSent
+		e.res.Pending = len(e.fresh)
 		// A retry still waiting has its temporary failure logged already.
 		e.res.Failed += len(e.retries)
 		e.res.Stopped = e.stopped
@@ -369,36 +342,75 @@ func (e *engine) run(ctx context.Context) {
 		e.stop(why)
 		return
 	}
-
-	var prep, work sync.WaitGroup
-	preparers := conns
-	if e.opt.Rate == rate.Inf {
-		preparers += lookahead
-	}
-	for range preparers {
-		prep.Go(func() { e.prepare(ctx, waits) })
-	}
-	e.workers = conns
-	work.Go(func() { e.worker(ctx, first) })
+	conns := min(max(e.opt.Connections, 1), len(e.fresh))
+	var wg sync.WaitGroup
+	wg.Go(func() { e.worker(ctx, first) })
 	for range conns - 1 {
-		work.Go(func() {
+		wg.Go(func() {
 			// A further connection that fails is no reason to stop: the server may allow
 			// fewer than asked for, and the first connection carries on.
-			s, _ := e.dial(ctx, true)
-			e.worker(ctx, s)
+			if s, _ := e.dial(ctx, true); s != nil {
+				e.worker(ctx, s)
+			}
 		})
 	}
-	prep.Wait()
+	wg.Wait()
+
 	e.mu.Lock()
-	e.drained = true
-	e.mu.Unlock()
-	close(e.ready)
-	work.Wait()
+	defer e.mu.Unlock()
+	if len(e.fresh)+len(e.retries) > 0 && ctx.Err() == nil {
+		// Every worker lost its connection with messages left.
+		why := "no connection to the SMTP server is left"
+		if e.lost != "" {
+			why = "the connection broke and could not be made again: " + e.lost
+		}
+		e.stopLocked(why)
+	}
 }
 
-// next returns the next job: a retry that is due, else a fresh message, else waits for a
-// retry to become due or for room in the window. It returns nil when there is nothing left
-// or the run must stop.
+// worker sends over one connection until nothing is left, the run stops or is
+// interrupted, or the connection breaks and cannot be made again.
+func (e *engine) worker(ctx context.Context, s *mail.Sender) {
+	defer func() {
+		if s != nil {
+			e.hangUp(s)
+		}
+	}()
+	for {
+		j := e.next(ctx)
+		if j == nil {
+			return
+		}
+		if s == nil {
+			// The connection broke after the last message.
+			var why string
+			if s, why = e.dial(ctx, false); s == nil {
+				e.putBack(j)
+				if why != "" {
+					e.mu.Lock()
+					e.lost = why
+					e.mu.Unlock()
+				}
+				return
+			}
+		}
+		if err := e.limiter.Wait(e.waits); err != nil {
+			e.putBack(j)
+			return
+		}
+		if !e.begin(ctx, j) {
+			return
+		}
+		if e.deliver(j, s) {
+			e.hangUp(s)
+			s = nil
+		}
+	}
+}
+
+// next takes the next job: a retry that is due, else a fresh message, else it waits for a
+// retry to fall due or for a job in hand to end (it may come back as a retry). It returns
+// nil when nothing is left, or the run stops or is interrupted.
 func (e *engine) next(ctx context.Context) *job {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -406,32 +418,25 @@ func (e *engine) next(ctx context.Context) *job {
 		if e.stopped != "" || ctx.Err() != nil {
 			return nil
 		}
-		var earliest time.Time
-		if e.inFlight < e.windowLocked() {
-			var j *job
-			if j, earliest = e.pickLocked(time.Now()); j != nil {
-				e.inFlight++
-				j.seq = e.seqs
-				e.seqs++
-				return j
-			}
-			if earliest.IsZero() && e.inFlight == 0 {
-				return nil
-			}
+		j, due := e.pickLocked(time.Now())
+		if j != nil {
+			e.busy++
+			return j
 		}
-		// Wait for a retry to fall due, or for a job in flight to end: it makes room, and
-		// may add a retry or stop the run.
+		if due.IsZero() && e.busy == 0 {
+			return nil
+		}
 		changed := e.changed
 		e.mu.Unlock()
-		var due <-chan time.Time
 		var timer *time.Timer
-		if !earliest.IsZero() {
-			timer = time.NewTimer(time.Until(earliest))
-			due = timer.C
+		var fire <-chan time.Time
+		if !due.IsZero() {
+			timer = time.NewTimer(time.Until(due))
+			fire = timer.C
 		}
 		select {
 		case <-changed:
-		case <-due:
+		case <-fire:
 		case <-ctx.Done():
 		}
 		if timer != nil {
@@ -444,14 +449,14 @@ func (e *engine) next(ctx context.Context) *job {
 // pickLocked takes a retry that is due, else a fresh message; else it returns when the
 // first retry falls due (zero when there is none).
 func (e *engine) pickLocked(now time.Time) (*job, time.Time) {
-	var earliest time.Time
+	var due time.Time
 	for i, j := range e.retries {
 		if !j.notBefore.After(now) {
 			e.retries = slices.Delete(e.retries, i, i+1)
 			return j, time.Time{}
 		}
-		if earliest.IsZero() || j.notBefore.Before(earliest) {
-			earliest = j.notBefore
+		if due.IsZero() || j.notBefore.Before(due) {
+			due = j.notBefore
 		}
 	}
 	if len(e.fresh) > 0 {
@@ -459,12 +464,26 @@ func (e *engine) pickLocked(now time.Time) (*job, time.Time) {
 		e.fresh = e.fresh[1:]
 		return &job{item: it}, time.Time{}
 	}
-	return nil, earliest
+	return nil, due
 }
 
-// finishLocked records that a job left the queues, and wakes the preparers waiting for that.
+// putBack returns a job that was not sent and has no attempt recorded: a fresh one stays
+// pending, at the front so that sheet order holds; a retry keeps its place in the retry
+// queue.
+func (e *engine) putBack(j *job) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if j.tries == 0 {
+		e.fresh = slices.Insert(e.fresh, 0, j.item)
+	} else {
+		e.retries = append(e.retries, j)
+	}
+	e.finishLocked(nil, "")
+}
+
+// finishLocked records that a job in hand ended, with a retry to queue or a reason to stop.
 func (e *engine) finishLocked(retry *job, stop string) {
-	e.inFlight--
+	e.busy--
 	if retry != nil {
 		e.retries = append(e.retries, retry)
 	}
@@ -481,120 +500,49 @@ func (e *engine) stop(why string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.stopLocked(why)
-	e.wakeLocked()
 }
 
 // stopLocked stops the run for the first reason given; "" is no reason.
 func (e *engine) stopLocked(why string) {
 	if why != "" && e.stopped == "" {
 		e.stopped = why
-		close(e.stopCh)
 		e.endWaits()
-	}
-}
-
-func (e *engine) stoppedWhy() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.stopped
-}
-
-// passLocked gives up j's turn to hand over.
-func (e *engine) passLocked(j *job) {
-	e.passed[j.seq] = true
-	for e.passed[e.turn] {
-		delete(e.passed, e.turn)
-		e.turn++
-	}
-}
-
-// putBack returns a job that was not sent and has no attempt recorded: a fresh one stays
-// pending, at the front so that sheet order holds; a retry keeps its place in the retry
-// queue.
-func (e *engine) putBack(j *job, stop string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.passLocked(j)
-	if j.tries == 0 {
-		e.fresh = append([]*plan.Item{j.item}, e.fresh...)
-		e.finishLocked(nil, stop)
-		return
-	}
-	e.finishLocked(j, stop)
-}
-
-// prepare records attempts and hands the jobs to the workers until there is nothing left,
-// the run stops or is interrupted. waits is ctx, also done when the run stops.
-func (e *engine) prepare(ctx, waits context.Context) {
-	for {
-		j := e.next(ctx)
-		if j == nil {
-			return
-		}
-		if err := e.limiter.Wait(waits); err != nil {
-			e.putBack(j, "")
-			return
-		}
-		if e.stoppedWhy() != "" {
-			e.putBack(j, "")
-			return
-		}
-		if !e.commit(j) {
-			return
-		}
-		if !e.handOver(ctx, j) {
-			return
-		}
-	}
-}
-
-// handOver waits for j's turn and gives it to a worker. It reports false when the job was
-// recorded as not sent instead, because the run stopped or was interrupted.
-func (e *engine) handOver(ctx context.Context, j *job) bool {
-	e.mu.Lock()
-	for e.turn != j.seq {
-		changed := e.changed
-		e.mu.Unlock()
-		select {
-		case <-changed:
-		case <-e.stopCh:
-			e.abandon(j, "the run stopped: "+e.stoppedWhy())
-			return false
-		case <-ctx.Done():
-			e.abandon(j, "interrupted")
-			return false
-		}
-		e.mu.Lock()
-	}
-	e.mu.Unlock()
-	sent := false
-	select {
-	case e.ready <- j:
-		sent = true
-	case <-e.stopCh:
-		e.abandon(j, "the run stopped: "+e.stoppedWhy())
-	case <-ctx.Done():
-		e.abandon(j, "interrupted")
-	}
-	e.mu.Lock()
-	if sent {
-		e.passLocked(j)
 		e.wakeLocked()
 	}
-	e.mu.Unlock()
-	return sent
 }
 
-// commit renders the job's message (once: a retry sends the same Message-ID) and records
-// the attempt. The attempt is on disk before the first byte goes out, so that a crash at any
-// point leaves either no attempt (never sent) or an attempt without outcome (unknown), never
-// a message sent twice. On failure the job goes back and the run stops.
-func (e *engine) commit(j *job) bool {
+// failLocked stops the run because the log failed: the run ends with err.
+func (e *engine) failLocked(what string, err error) {
+	if e.logErr == nil {
+		e.logErr = err
+	}
+	if errors.Is(err, deliverylog.ErrReplaced) {
+		// It names the log and says what happened to it.
+		e.stopLocked(err.Error())
+		return
+	}
+	e.stopLocked(fmt.Sprintf("%s in the delivery log %s: %v", what, e.opt.LogPath, err))
+}
+
+// begin renders the job's message (once: a retry sends the same Message-ID) and records
+// the attempt. The attempt is on disk before the first byte goes out, so that a crash at
+// any point leaves either no attempt (never sent) or an attempt without outcome (unknown),
+// never a message sent twice. It reports false, with the job put back, when the run
+// stopped or was interrupted meanwhile, or the attempt could not be recorded.
+func (e *engine) begin(ctx context.Context, j *job) bool {
+	e.mu.Lock()
+	stopped := e.stopped != "" || ctx.Err() != nil
+	e.mu.Unlock()
+	if stopped {
+		e.putBack(j)
+		return false
+	}
 	it := j.item
 	if j.msg == nil {
 		msg, err := e.plan.Render(it)
 		if err != nil {
-			e.putBack(j, fmt.Sprintf("render the message of row %d: %v", it.Row, err))
+			e.putBack(j)
+			e.stop(fmt.Sprintf("render the message of row %d: %v", it.Row, err))
 			return false
 		}
 		if e.opt.TestTo != nil {
@@ -603,14 +551,11 @@ func (e *engine) commit(j *job) bool {
 		}
 		j.msg = msg
 	}
-	attempt := e.record(j)
-	attempt.Time = time.Now()
-	err := e.log.Attempt(attempt)
-	e.mu.Lock()
-	average(&e.commitAvg, time.Since(attempt.Time))
-	e.mu.Unlock()
-	if err != nil {
-		e.putBack(j, fmt.Sprintf("record the attempt for row %d in the delivery log %s: %v", it.Row, e.opt.LogPath, err))
+	if err := e.log.Attempt(e.record(j)); err != nil {
+		e.putBack(j)
+		e.mu.Lock()
+		e.failLocked(fmt.Sprintf("record the attempt for row %d", it.Row), err)
+		e.mu.Unlock()
 		return false
 	}
 	return true
@@ -620,79 +565,9 @@ func (e *engine) commit(j *job) bool {
 // the key still names the recipient whose message it was.
 func (e *engine) record(j *job) deliverylog.Record {
 	return deliverylog.Record{
-		Campaign: e.plan.Campaign, Key: j.item.Key, Row: j.item.Row, Run: e.runID,
+		Campaign: e.plan.Campaign, Key: j.item.Key, Row: j.item.Row, Run: e.log.Run(),
 		To: addrs(j.msg.To), Cc: addrs(j.msg.Cc), Bcc: addrs(j.msg.Bcc),
 		MessageID: j.msg.MessageID, Test: e.opt.TestTo != nil,
-	}
-}
-
-// abandon records that a job whose attempt is logged was not sent after all.
-func (e *engine) abandon(j *job, why string) {
-	rec := e.record(j)
-	rec.Time = time.Now()
-	rec.Status, rec.Error = deliverylog.StatusNotSent, why
-	err := e.log.Outcome(rec)
-	e.mu.Lock()
-	e.notSent++
-	e.passLocked(j)
-	stop := ""
-	if err != nil {
-		stop = fmt.Sprintf("record the outcome for row %d in the delivery log %s: %v", j.item.Row, e.opt.LogPath, err)
-	}
-	e.finishLocked(nil, stop)
-	e.mu.Unlock()
-}
-
-// worker sends over one connection what the preparers hand it. sender may be nil: the
-// worker then connects when it has something to send.
-func (e *engine) worker(ctx context.Context, sender *mail.Sender) {
-	defer func() {
-		if sender != nil {
-			e.hangUp(sender)
-		}
-		e.mu.Lock()
-		e.workers--
-		if e.workers == 0 && !e.drained && ctx.Err() == nil {
-			// Jobs may still come: nobody is left to send them.
-			why := "no connection to the SMTP server is left"
-			if e.lost != "" {
-				why = "the connection broke and could not be made again: " + e.lost
-			}
-			e.stopLocked(why)
-			e.wakeLocked()
-		}
-		e.mu.Unlock()
-	}()
-	if sender == nil {
-		return
-	}
-	for j := range e.ready {
-		if why := e.stoppedWhy(); why != "" {
-			e.abandon(j, "the run stopped: "+why)
-			continue
-		}
-		if ctx.Err() != nil {
-			e.abandon(j, "interrupted")
-			continue
-		}
-		if sender == nil {
-			var why string
-			if sender, why = e.dial(ctx, false); sender == nil {
-				if why == "" {
-					why = "interrupted"
-				} else {
-					e.mu.Lock()
-					e.lost = why
-					e.mu.Unlock()
-				}
-				e.abandon(j, why)
-				return
-			}
-		}
-		if e.deliver(j, sender) {
-			e.hangUp(sender)
-			sender = nil
-		}
 	}
 }
 
@@ -766,9 +641,7 @@ func (e *engine) deliver(j *job, sender *mail.Sender) (redial bool) {
 	it, msg := j.item, j.msg
 	// The message in flight is finished even after Ctrl-C: abandoning it half-way would
 	// only turn a clean outcome into an unknown one.
-	start := time.Now()
 	out := sender.Send(context.Background(), msg)
-	took := time.Since(start)
 
 	rec := e.record(j)
 	rec.Time = time.Now()
@@ -776,7 +649,7 @@ func (e *engine) deliver(j *job, sender *mail.Sender) (redial bool) {
 	if out.Err != nil {
 		rec.Error = out.Err.Error()
 	}
-	detail := describe(out)
+	detail := clip(describe(out))
 	var retry *job
 	var outcome, stopWhy string
 	switch out.Status {
@@ -805,7 +678,6 @@ func (e *engine) deliver(j *job, sender *mail.Sender) (redial bool) {
 	logErr := e.log.Outcome(rec)
 
 	e.mu.Lock()
-	average(&e.sendAvg, took)
 	switch {
 	case out.Status == mail.PermFailure && strings.HasPrefix(out.Enhanced, "5.7."):
 		e.policy57++
@@ -815,8 +687,8 @@ func (e *engine) deliver(j *job, sender *mail.Sender) (redial bool) {
 	case out.Status == mail.Delivered || out.Status == mail.PermFailure:
 		e.policy57 = 0
 	}
-	if logErr != nil && stopWhy == "" {
-		stopWhy = fmt.Sprintf("record the outcome for row %d in the delivery log %s: %v", it.Row, e.opt.LogPath, logErr)
+	if logErr != nil {
+		e.failLocked(fmt.Sprintf("record the outcome for row %d", it.Row), logErr)
 	}
 	switch outcome {
 	case "delivered":
@@ -860,6 +732,21 @@ func (e *engine) backoff(try int) time.Duration {
 
 // maxRetryWait bounds one wait between tries, whatever --retries asks for.
 const maxRetryWait = time.Hour
+
+// maxDetail is the most bytes of a server's reply or an error shown for one message.
+const maxDetail = 1000
+
+// clip shortens a reply or error to maxDetail bytes of whole characters, saying so.
+func clip(s string) string {
+	if len(s) <= maxDetail {
+		return s
+	}
+	n := maxDetail
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s… (%d bytes in all)", s[:n], len(s))
+}
 
 // describe says what the server replied ("550 5.1.1 text"), or what went wrong when
 // there was no reply.

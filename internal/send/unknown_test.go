@@ -9,9 +9,9 @@ import (
 )
 
 // TestSendUnknownAfterNotSent: r1's first message got no reply after the final dot
-// (unknown: the server kept it). A --resend-unknown run records an attempt for r1, then
-// cannot reconnect and records it as not sent. The next plain run must still treat r1 as
-// unknown (regression: the not_sent record made r1 pending, and it got a second copy).
+// (unknown: the server kept it). A --resend-unknown run then cannot reconnect for r1, which
+// is not sent. The next plain run must still treat r1 as unknown (regression: a not_sent
+// record, which earlier versions wrote for it, made r1 pending, and it got a second copy).
 func TestSendUnknownAfterNotSent(t *testing.T) {
 	in := campaignDir(t, recipientRows(1)) // r1 only
 	srv := mailtest.Start(t, mailtest.Options{})
