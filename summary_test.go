@@ -110,6 +110,9 @@ func TestSendLogDeleted(t *testing.T) {
 		!strings.Contains(res.stderr, "herald: hint: herald saved the 4 records it holds") || !strings.Contains(res.stderr, "move that file to save-the-date.delivery.jsonl") {
 		t.Errorf("send whose log was deleted: %v\nwant exit 1 naming the log and the saved records", res)
 	}
+	if strings.Contains(res.stdout, "The rest is pending") {
+		t.Errorf("the summary advises sending again before the saved records are put back:\n%s", res.stdout)
+	}
 	if n := srv.Total(); n != 2 {
 		t.Errorf("the server has %d messages, want the 2 sent before the log was deleted", n)
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 	"golang.org/x/time/rate"
 
+	"github.com/mla-initiative/herald/internal/deliverylog"
 	"github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/message"
 	"github.com/mla-initiative/herald/internal/problem"
@@ -149,11 +150,11 @@ func runSend(ctx context.Context, s Streams, o *sendOptions) error {
 	if res == nil {
 		return err
 	}
-	summaryErr := sendSummary(s, res)
+	summaryErr := sendSummary(s, res, errors.Is(err, deliverylog.ErrReplaced))
 	if rep != nil {
 		// The state of the whole campaign, in the words herald status uses.
 		fmt.Fprintln(s.Out)
-		if werr := rep.WriteSummary(s.Out, report.TextOptions{Color: s.ColorOut}); werr != nil && err == nil {
+		if werr := rep.WriteSummary(s.Out, report.TextOptions{Color: s.ColorOut, Width: s.Width}); werr != nil && err == nil {
 			err = werr
 		}
 	}
@@ -329,6 +330,9 @@ func readOrInterrupt[T any](ctx context.Context, read func() (T, error)) (T, err
 
 func confirm(ctx context.Context, s Streams, sp *send.Selection, yes bool) (bool, error) {
 	w := s.Err
+	if sp.LogRepaired != "" {
+		fmt.Fprintf(w, "herald: note: %s\n", screen.CleanLine(sp.LogRepaired))
+	}
 	fmt.Fprintf(w, "Campaign:   %s (log %s)\n", sp.Campaign, sp.LogPath)
 	fmt.Fprintf(w, "Server:     %s\n", sp.Server)
 	fmt.Fprintf(w, "Sender:     %s\n", sp.Sender)
@@ -439,7 +443,9 @@ func (p *progress) finish() {
 }
 
 // sendSummary prints what a run did and decides its exit code.
-func sendSummary(s Streams, res *send.Result) error {
+// replaced says that the delivery log was deleted or replaced during the run: the run
+// stopped, and its error says where the records went and to put them back first.
+func sendSummary(s Streams, res *send.Result, replaced bool) error {
 	w := s.Out
 	sp := res.Selection
 	if res.Declined {
@@ -459,6 +465,9 @@ func sendSummary(s Streams, res *send.Result) error {
 		}
 	}
 	if len(sp.Selected) == 0 {
+		if sp.LogRepaired != "" {
+			fmt.Fprintf(s.Err, "herald: note: %s\n", screen.CleanLine(sp.LogRepaired))
+		}
 		fmt.Fprintf(w, "Nothing to send: %d delivered, %d failed, %d unknown in campaign %s.\n", sp.Delivered, sp.Failed, sp.Unknown, sp.Campaign)
 		later()
 		if sp.Failed+sp.Unknown > 0 {
@@ -487,7 +496,9 @@ func sendSummary(s Streams, res *send.Result) error {
 	switch {
 	case res.Stopped != "":
 		fmt.Fprintf(w, "Stopped: %s\n", screen.CleanLine(res.Stopped))
-		fmt.Fprintln(w, "The rest is pending: run the same herald send again once the cause is fixed.")
+		if !replaced {
+			fmt.Fprintln(w, "The rest is pending: run the same herald send again once the cause is fixed.")
+		}
 	case res.Cancelled:
 		fmt.Fprintln(w, "Interrupted: the messages in flight were finished and recorded. Run the same herald send again to send the rest.")
 	}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,6 +99,10 @@ func (e *sendEnv) sendWith(t *testing.T, ctx context.Context, s Streams, args ..
 func (e *sendEnv) states(t *testing.T) map[string]deliverylog.State {
 	t.Helper()
 	recs, err := deliverylog.Read(e.log)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A run that sent nothing leaves no log: everyone is pending.
+		return map[string]deliverylog.State{}
+	}
 	if err != nil {
 		t.Fatalf("read delivery log: %v", err)
 	}
@@ -697,5 +703,24 @@ func TestSendUsageErrors(t *testing.T) {
 	}
 	if n := e.srv.Total(); n != 0 {
 		t.Errorf("server received %d messages", n)
+	}
+}
+
+// TestSendSaysWhatWasCut: a last line that a crash cut short is removed from the log when
+// send opens it, and send says what it removed.
+func TestSendSaysWhatWasCut(t *testing.T) {
+	e := newSendEnv(t, fiveRows(), mailtest.Options{})
+	if r := e.send(t, "--limit", "1"); r.code != ExitOK {
+		t.Fatalf("first send: exit %d\n%s", r.code, r.errOut)
+	}
+	f, err := os.OpenFile(e.log, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"type":"attempt","time":"2024-01-10T09:3`)
+	f.Close()
+	r := e.send(t)
+	if r.code != ExitOK || !strings.Contains(r.errOut, "herald: note: ") || !strings.Contains(r.errOut, "ended in 41 bytes that were not a whole record") || !strings.Contains(r.errOut, `2024-01-10T09:3"`) {
+		t.Errorf("send after a cut line: exit %d, stderr:\n%s\nwant a note quoting what was removed", r.code, r.errOut)
 	}
 }

@@ -99,7 +99,7 @@ func runStatus(ctx context.Context, s Streams, o *statusOptions) error {
 	case "csv":
 		err = rep.WriteCSV(s.Out)
 	default:
-		err = rep.WriteTable(s.Out, report.TextOptions{Color: s.ColorOut})
+		err = rep.WriteTable(s.Out, report.TextOptions{Color: s.ColorOut, Width: s.Width})
 	}
 	if err != nil {
 		return fmt.Errorf("write the report: %w", err)
