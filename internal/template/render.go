@@ -33,6 +33,7 @@ func (t *Template) Render(row map[string]string, lang string) (*message.Message,
 		row = map[string]string{}
 	}
 	r := rendering{t: t, v: v, row: row}
+	v.rendered.Add(1)
 	m := &message.Message{Date: t.opt.Now()}
 
 	subject, err := r.header("Subject")
@@ -65,7 +66,7 @@ func (t *Template) Render(row map[string]string, lang string) (*message.Message,
 			if err != nil {
 				return nil, nil, err
 			}
-			if m.Calendar, err = buildCalendar(f, v.uid, t.opt.Now()); err != nil {
+			if m.Calendar, err = buildCalendar(f, v.uid, t.opt.Now(), m.From); err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", v.file, err)
 			}
 		}
@@ -218,7 +219,7 @@ func (r *rendering) attachments(m *message.Message) error {
 	}
 	m.Attachments = make([]message.File, 0, n)
 	static := r.v.staticAt
-	for _, p := range r.v.attach {
+	for i, p := range r.v.attach {
 		var c string
 		if p.tmpl == nil {
 			if strings.TrimSpace(p.value) == "" {
@@ -233,6 +234,7 @@ func (r *rendering) attachments(m *message.Message) error {
 			if strings.TrimSpace(s) == "" {
 				continue // {{if .Letter}}letters/{{.Letter}}{{end}} attaches nothing to some rows
 			}
+			r.v.attachUsed[i].Add(1)
 			if c, err = cleanPath(s); err != nil {
 				return r.errorf("Attach", "%v", err)
 			}
@@ -248,7 +250,7 @@ func (r *rendering) attachments(m *message.Message) error {
 
 // eventFields renders the Event headers for this row.
 func (r *rendering) eventFields() (eventFields, error) {
-	f := eventFields{sequence: r.v.sequence}
+	f := eventFields{sequence: r.v.sequence, free: r.v.free}
 	for _, h := range []struct {
 		name string
 		dst  *string
@@ -276,7 +278,7 @@ func (v *variant) eventFields() eventFields {
 	return eventFields{
 		summary: value("Event"), start: value("Event-Start"), end: value("Event-End"),
 		location: value("Event-Location"), description: value("Event-Description"),
-		sequence: v.sequence,
+		sequence: v.sequence, free: v.free,
 	}
 }
 
