@@ -151,8 +151,9 @@ func TestCrash(t *testing.T) {
 // plainSend is the command line of herald send to srv, without TLS and confirmed in
 // advance, then extra. It has no room to spare, so that each append to it makes a copy.
 func plainSend(srv *mailtest.Server, extra ...string) []string {
-	return slices.Clip(append([]string{"send", "--smtp-host", srv.Host, "--smtp-port", strconv.Itoa(srv.Port),
-		"--smtp-tls", "none", "--yes"}, extra...))
+	args := append([]string{"send", "--smtp-host", srv.Host, "--smtp-port", strconv.Itoa(srv.Port),
+		"--smtp-tls", "none", "--yes"}, campaignSettings...)
+	return slices.Clip(append(args, extra...))
 }
 
 // killAfter starts a plain send, waits for the moment, kills herald with SIGKILL and checks

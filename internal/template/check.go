@@ -102,7 +102,7 @@ func (t *Template) located(faults []fault) []problem.Problem {
 		if f.Line > 0 {
 			place = fmt.Sprintf("%s:%d", f.File, f.Line)
 		}
-		key := fmt.Sprintf("%t\x00%s\x00%s\x00%q", f.Warning, f.Message, f.Hint, f.Hints)
+		key := fmt.Sprintf("%t\x00%s\x00%s\x00%q\x00%v", f.Warning, f.Message, f.Hint, f.Hints, f.Err)
 		if i, ok := first[key]; ok {
 			out[i].Where = strings.TrimSuffix(out[i].Where, ")")
 			if !strings.HasSuffix(out[i].Where, place) {
@@ -295,4 +295,11 @@ func (t *Template) UnusedAttachments() []problem.Problem {
 func (t *Template) Required(lang string) []FieldUse {
 	v, _ := t.pick(lang)
 	return v.required
+}
+
+// VariantFile names the file of the variant serving lang (as Variant returns it):
+// message.fr.md, message.html.
+func (t *Template) VariantFile(lang string) string {
+	v, _ := t.pick(lang)
+	return v.file
 }

@@ -76,20 +76,21 @@ type eventFields struct {
 	free                                       bool // shown as free time: TRANSP:TRANSPARENT
 }
 
-// lastMoment is when the event ends: the end of its last day for an all-day event.
-func (f eventFields) lastMoment() (time.Time, error) {
+// lastMoment is when the event ends, the end of its last day for an all-day event, and that
+// day or moment as people write it.
+func (f eventFields) lastMoment() (time.Time, string, error) {
 	s := f.end
 	if strings.TrimSpace(s) == "" {
 		s = f.start
 	}
 	e, err := parseEventTime(s)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, "", err
 	}
 	if e.allDay {
-		return e.t.AddDate(0, 0, 1), nil
+		return e.t.AddDate(0, 0, 1), e.t.Format("2 January 2006"), nil
 	}
-	return e.t, nil
+	return e.t, e.t.Format("2 January 2006 15:04 MST"), nil
 }
 
 // maxSequence is the largest SEQUENCE a calendar program is sure to read: RFC 5545 makes it

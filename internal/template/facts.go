@@ -37,6 +37,17 @@ import (
 // (a send to --test-to excepted).
 var ErrUnset = errors.New("a value still to be set")
 
+// UnsetError is the Err of a problem about a value still to be set; errors.Is(err, ErrUnset)
+// holds for it.
+type UnsetError struct {
+	// Setting says what to give, as the command line writes it: "--from" for the sender,
+	// "--fact venue" for a fact.
+	Setting string
+}
+
+func (e *UnsetError) Error() string        { return e.Setting + " is still to be set" }
+func (e *UnsetError) Is(target error) bool { return target == ErrUnset }
+
 // FactsFile is the file of a template folder that gives defaults for the facts it uses.
 const FactsFile = "facts.toml"
 
@@ -287,7 +298,7 @@ func (t *Template) reportUnset() {
 			if _, elsewhere := lookupFact(t.factValues, u.name, ""); elsewhere || hasAnyLanguage(t.factValues, u.name) {
 				msg = fmt.Sprintf("{{fact %q}} has no value for %s", u.name, primary(v.lang))
 			}
-			t.problems = append(t.problems, fault{File: u.file, Line: u.line, Err: ErrUnset,
+			t.problems = append(t.problems, fault{File: u.file, Line: u.line, Err: &UnsetError{Setting: "--fact " + u.name},
 				Message: msg, Hints: factHints(u.name, langs)})
 		}
 	}

@@ -357,7 +357,7 @@ func TestAttachProblems(t *testing.T) {
 
 func TestEventEnded(t *testing.T) {
 	tp := loadFiles(t, map[string]string{"message.md": "Subject: S\nFrom: a@example.org\nEvent: E\nEvent-ID: e\nEvent-Start: 2023-10-30\nEvent-End: 2023-10-31\n\nText.\n"}, testOptions())
-	want := []string{"message.md:3: the event ended on 1 November 2023: the calendar entry would be in the past"}
+	want := []string{"message.md:3: the event ended on 31 October 2023: the calendar entry would be in the past"}
 	if got := warningsOf(tp.Check(testColumns)); !slices.Equal(got, want) {
 		t.Errorf("warnings = %q, want %q", got, want)
 	}

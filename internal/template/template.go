@@ -283,7 +283,7 @@ func Load(fsys fs.FS, name string, opt Options) (*Template, error) {
 	for _, v := range t.variants {
 		for _, p := range t.problems {
 			// A value still to be set shows as a marker: the variant can be previewed.
-			if p.Err == ErrUnset {
+			if errors.Is(p.Err, ErrUnset) {
 				continue
 			}
 			if !p.Warning && (p.File == v.file || p.File == "" || p.File == FactsFile || p.File == v.txtFile && v.txtFile != "") {
@@ -762,7 +762,7 @@ func (t *Template) checkHeaders(v *variant, first *variant) {
 		a := placeholderAddress("sender")
 		v.from = &a
 		t.problems = append(t.problems, fault{
-			File: v.file, Line: 1, Message: "no sender: no From header and no From setting", Err: ErrUnset,
+			File: v.file, Line: 1, Message: "no sender: no From header and no From setting", Err: &UnsetError{Setting: "--from"},
 			Hint: "give the sender: --from \"Name <address>\", or from = \"Name <address>\" in herald.toml (or the variable HERALD_FROM); a template may also have its own From line",
 		})
 	}
@@ -909,9 +909,9 @@ func (t *Template) checkEvent(v *variant, first *variant) {
 		return
 	}
 	f := v.eventFields()
-	if end, err := f.lastMoment(); err == nil && end.Before(t.opt.Now()) {
+	if end, day, err := f.lastMoment(); err == nil && end.Before(t.opt.Now()) {
 		t.problems = append(t.problems, fault{File: v.file, Line: ev.line, Warning: true,
-			Message: fmt.Sprintf("the event ended on %s: the calendar entry would be in the past", end.Format("2 January 2006")),
+			Message: fmt.Sprintf("the event ended on %s: the calendar entry would be in the past", day),
 			Hint:    "check Event-Start and Event-End, or whether this is the template meant"})
 	}
 	from := t.from
