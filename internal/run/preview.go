@@ -247,7 +247,7 @@ func (w *previewWriter) appendBrowserHTML(dst []byte, msg *message.Message) []by
 		html = strings.ReplaceAll(html, "cid:"+f.ContentID, w.dataURL(f))
 	}
 	at := 0
-	if i := strings.Index(strings.ToLower(html), "<body"); i >= 0 {
+	if i := indexFold(html, "<body"); i >= 0 {
 		if j := strings.IndexByte(html[i:], '>'); j >= 0 {
 			at = i + j + 1
 		}
@@ -255,6 +255,23 @@ func (w *previewWriter) appendBrowserHTML(dst []byte, msg *message.Message) []by
 	dst = append(dst, html[:at]...)
 	dst = appendPreviewHeaders(dst, msg)
 	return append(dst, html[at:]...)
+}
+
+// indexFold is the first index of the ASCII text sub in s, in any case (<BODY> in a
+// message.html), without lowering a copy of the whole message.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); {
+		j := strings.IndexByte(s[i:], sub[0])
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if i+len(sub) <= len(s) && strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+		i++
+	}
+	return -1
 }
 
 // previewHeaderStyle keeps the block of headers apart from the message's own look.

@@ -362,3 +362,57 @@ func TestEventEnded(t *testing.T) {
 		t.Errorf("warnings = %q, want %q", got, want)
 	}
 }
+
+// TestNamedHeader: a To of the form {{.Email | named …}}, rendered directly for speed, gives
+// what the function gives through text.
+func TestNamedHeader(t *testing.T) {
+	row := testRow()
+	row["Email"] = "jean.dupont@justice.example; office@justice.example"
+	var got [][]message.Address
+	for _, to := range []string{
+		`{{.Email | named .Title "Jean" .LastName}}`,         // rendered directly
+		`{{named .Title "Jean" .LastName .Email}}`,           // rendered directly
+		`{{.Email | named (print .Title) "Jean" .LastName}}`, // through the function
+	} {
+		tp := loadFiles(t, map[string]string{"message.md": "Subject: S\nFrom: a@example.org\nTo: " + to + "\n\nText.\n"}, testOptions())
+		if p := tp.variants[0].headers["To"]; (p.named != nil) == strings.Contains(to, "print") {
+			t.Errorf("To: %s: rendered directly = %v", to, p.named != nil)
+		}
+		m, _, err := tp.Render(row, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m.To)
+	}
+	want := []message.Address{{Name: "Minister Jean Dupont", Addr: "jean.dupont@justice.example"}, {Addr: "office@justice.example"}}
+	for i, g := range got {
+		if !reflect.DeepEqual(g, want) {
+			t.Errorf("form %d: To = %v, want %v", i, g, want)
+		}
+	}
+}
+
+// TestFactsEscaped: a fact is text wherever it stands, escaped once for its place when the
+// folder is loaded: in the text of the HTML, in a link's address, and a javascript: address
+// is refused as html/template refuses it.
+func TestFactsEscaped(t *testing.T) {
+	opt := testOptions()
+	opt.Facts = map[string]string{"venue": `<b>Hall</b> & "Annex"`, "link": `https://conference.example/?a=1&b="2"`, "bad": "javascript:alert(1)"}
+	tp := loadFiles(t, map[string]string{"message.md": "Subject: S\nFrom: a@example.org\n\nVenue: {{fact \"venue\"}}. [Page]({{fact \"link\"}}), [x]({{fact \"bad\"}}).\n"}, opt)
+	m, _, err := tp.Render(testRow(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Venue: &lt;b&gt;Hall&lt;/b&gt; &amp; &#34;Annex&#34;.",
+		`href="https://conference.example/?a=1&amp;b=%222%22"`,
+		`href="#ZgotmplZ"`,
+	} {
+		if !strings.Contains(m.HTML, want) {
+			t.Errorf("HTML lacks %s:\n%s", want, body(m.HTML))
+		}
+	}
+	if want := "Venue: <b>Hall</b> & \"Annex\". Page <https://conference.example/?a=1&b=\"2\">"; !strings.Contains(m.Text, want) {
+		t.Errorf("text lacks %q:\n%s", want, m.Text)
+	}
+}

@@ -162,6 +162,8 @@ func (r *rendering) list(header, column string) ([]message.Address, error) {
 	var s string
 	if p := r.v.headers[header]; p != nil && p.addrs != nil {
 		return slices.Clip(p.addrs), nil
+	} else if p != nil && p.named != nil {
+		return r.named(p)
 	} else if p != nil {
 		var err error
 		if s, err = r.exec(p); err != nil {
@@ -178,6 +180,41 @@ func (r *rendering) list(header, column string) ([]message.Address, error) {
 		return nil, r.errorf(header, "%v", err)
 	}
 	r.notices = append(r.notices, notices...)
+	return list, nil
+}
+
+// named renders a header of the form {{.Email | named .Title .FullName}} without going
+// through text: the cell's addresses are read once, and the name is given to the first
+// address that has none, as the function named does. It is the To of every built-in
+// template, rendered for every row.
+func (r *rendering) named(p *part) ([]message.Address, error) {
+	cell := r.row[p.named.column]
+	if message.ContainsControl(cell) {
+		return nil, r.errorf(p.header, "the value contains a control character, as from a line break in a cell: %q", cell)
+	}
+	list, notices, err := message.ParseList(cell)
+	if err != nil {
+		return nil, r.errorf(p.header, "%v", err)
+	}
+	r.notices = append(r.notices, notices...)
+	if len(list) > 0 && list[0].Name == "" {
+		var b strings.Builder
+		for _, part := range p.named.name {
+			v := part.text
+			if part.column != "" {
+				v = r.row[part.column]
+			}
+			if v = strings.TrimSpace(v); v != "" {
+				if b.Len() > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString(v)
+			}
+		}
+		if name := collapseSpaces(b.String()); name != "" && !message.ContainsControl(name) {
+			list[0].Name = name
+		}
+	}
 	return list, nil
 }
 

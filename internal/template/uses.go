@@ -2,9 +2,16 @@ package template
 
 import (
 	"fmt"
+	"html"
+	htmltemplate "html/template"
+	"regexp"
+	"strconv"
+	"strings"
 	"text/template/parse"
 
 	texttemplate "text/template"
+
+	xhtml "golang.org/x/net/html"
 )
 
 // What a template prints where a value may be missing is decided from its parse trees, once,
@@ -276,10 +283,10 @@ func readsData(tt *texttemplate.Template) bool {
 	return found
 }
 
-// markHTMLFacts makes each action that prints a fact and nothing else, {{fact "letterhead"}},
-// call factHTML instead, which keeps the line breaks of a value of several lines. Anywhere
-// else (piped into a function, inside an attribute) the fact is text.
-func markHTMLFacts(root parse.Node) {
+// markHTMLFacts makes each action that prints a fact of several lines and nothing else,
+// {{fact "letterhead"}}, call factHTML instead, which keeps the line breaks. Anywhere else
+// (piped into a function, inside an attribute) the fact is text.
+func markHTMLFacts(root parse.Node, values map[string]string) {
 	var walk func(parse.Node)
 	walk = func(n parse.Node) {
 		switch n := n.(type) {
@@ -294,7 +301,7 @@ func markHTMLFacts(root parse.Node) {
 			p := n.Pipe
 			if len(p.Decl) == 0 && len(p.Cmds) == 1 && len(p.Cmds[0].Args) == 2 {
 				if id, ok := p.Cmds[0].Args[0].(*parse.IdentifierNode); ok && id.Ident == "fact" {
-					if _, ok := p.Cmds[0].Args[1].(*parse.StringNode); ok {
+					if s, ok := p.Cmds[0].Args[1].(*parse.StringNode); ok && strings.Contains(values[s.Text], "\n") {
 						id.Ident = "factHTML"
 					}
 				}
@@ -308,4 +315,194 @@ func markHTMLFacts(root parse.Node) {
 		}
 	}
 	walk(root)
+}
+
+// inlineFacts replaces each call {{fact "name"}} of a parsed template by the fact's value,
+// which is the same for every row of a variant: rendering then calls no function for it
+// (a call through reflection costs several allocations, on every row). html/template still
+// escapes the value for where it stands, as it would the function's result. A call made
+// factHTML by markHTMLFacts, for a value of several lines, is left to the function.
+func inlineFacts(root parse.Node, values map[string]string) {
+	var walk func(parse.Node)
+	pipe := func(p *parse.PipeNode) {
+		if p == nil {
+			return
+		}
+		for _, c := range p.Cmds {
+			if len(c.Args) == 2 {
+				if id, ok := c.Args[0].(*parse.IdentifierNode); ok && id.Ident == "fact" {
+					if s, ok := c.Args[1].(*parse.StringNode); ok {
+						v := values[s.Text]
+						c.Args = []parse.Node{&parse.StringNode{NodeType: parse.NodeString, Pos: s.Pos, Quoted: strconv.Quote(v), Text: v}}
+						continue
+					}
+				}
+			}
+			for _, a := range c.Args {
+				walk(a)
+			}
+		}
+	}
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.ActionNode:
+			pipe(n.Pipe)
+		case *parse.PipeNode:
+			pipe(n)
+		case *parse.IfNode:
+			pipe(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			pipe(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			pipe(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.TemplateNode:
+			pipe(n.Pipe)
+		}
+	}
+	walk(root)
+}
+
+// factAction matches an action that prints a fact and nothing else.
+var factAction = regexp.MustCompile(`^\{\{\s*fact\s+"([a-z][a-z0-9-]*)"\s*\}\}$`)
+
+// factToken tells whether token n of ts prints a fact and nothing else, and which.
+func factToken(ts *tokenSet, n int) (string, bool) {
+	m := factAction.FindStringSubmatch(ts.actions[n])
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// inlineTextFacts puts the value of each fact printed on its own in the text of an HTML body
+// (not in a tag, nor in script or style) in place of its token, escaped, its line breaks
+// made <br>: the value is the same for every row, so rendering has nothing to do for it.
+// A fact inside an attribute (a link's address) is left to html/template, which escapes it
+// for a URL.
+func inlineTextFacts(src string, ts *tokenSet, facts map[string]string, funcs htmltemplate.FuncMap) string {
+	if !strings.Contains(src, ts.prefix) {
+		return src
+	}
+	var b strings.Builder
+	b.Grow(len(src))
+	z := xhtml.NewTokenizer(strings.NewReader(src))
+	raw := ""
+	for {
+		tt := z.Next()
+		if tt == xhtml.ErrorToken {
+			break
+		}
+		text := string(z.Raw())
+		tok := z.Token()
+		if tt == xhtml.StartTagToken || tt == xhtml.SelfClosingTagToken {
+			if raw == "" {
+				text = inlineAttrFacts(text, tok, ts, funcs)
+			}
+			switch tok.Data {
+			case "script", "style", "title", "textarea":
+				if tt == xhtml.StartTagToken {
+					raw = tok.Data
+				}
+			}
+		} else if tt == xhtml.EndTagToken && tok.Data == raw {
+			raw = ""
+		}
+		if tt != xhtml.TextToken || raw != "" {
+			b.WriteString(text)
+			continue
+		}
+		b.WriteString(replaceFactTokens(text, ts, func(name string) string {
+			return strings.ReplaceAll(html.EscapeString(facts[name]), "\n", "<br>\n")
+		}))
+	}
+	return b.String()
+}
+
+// inlineAttrFacts puts in the escaped value of each attribute of a tag that is text and
+// facts only, such as href="mailto:{{fact "contact"}}": html/template escapes it once, here,
+// for the attribute it is in (a URL for href), instead of on every row.
+func inlineAttrFacts(tag string, tok xhtml.Token, ts *tokenSet, funcs htmltemplate.FuncMap) string {
+	for _, a := range tok.Attr {
+		if a.Namespace != "" || !ts.hasToken(a.Val) || ts.hasToken(a.Key) {
+			continue
+		}
+		quoted := a.Key + `="` + attrEscaper.Replace(a.Val) + `"`
+		if !strings.Contains(tag, quoted) {
+			continue // written otherwise than rewriteTags writes; left to html/template
+		}
+		onlyFacts := true
+		for pos := 0; ; {
+			start, n, end := ts.find(a.Val, pos)
+			if start < 0 {
+				break
+			}
+			if _, ok := factToken(ts, n); !ok {
+				onlyFacts = false
+			}
+			pos = end
+		}
+		if !onlyFacts {
+			continue
+		}
+		src := "<" + tok.Data + " " + a.Key + `="` + ts.restore(attrEscaper.Replace(a.Val)) + `">`
+		mini, err := htmltemplate.New("attr").Funcs(funcs).Parse(src)
+		if err != nil {
+			continue
+		}
+		var out strings.Builder
+		if err := mini.Execute(&out, nil); err != nil {
+			continue
+		}
+		prefix := "<" + tok.Data + " " + a.Key + `="`
+		escaped, ok := strings.CutPrefix(out.String(), prefix)
+		if !ok || !strings.HasSuffix(escaped, `">`) {
+			continue
+		}
+		tag = strings.Replace(tag, quoted, prefix[len(tok.Data)+2:]+strings.TrimSuffix(escaped, `">`)+`"`, 1)
+	}
+	return tag
+}
+
+// inlinePlainFacts does the same for the text part, where a value is written as it is.
+func inlinePlainFacts(src string, ts *tokenSet, facts map[string]string) string {
+	return replaceFactTokens(src, ts, func(name string) string { return facts[name] })
+}
+
+// replaceFactTokens replaces the tokens of facts printed on their own in s by value(name).
+func replaceFactTokens(s string, ts *tokenSet, value func(string) string) string {
+	var b strings.Builder
+	pos := 0
+	for {
+		start, n, end := ts.find(s, pos)
+		if start < 0 {
+			break
+		}
+		name, ok := factToken(ts, n)
+		if !ok {
+			b.WriteString(s[pos:end])
+			pos = end
+			continue
+		}
+		b.WriteString(s[pos:start])
+		b.WriteString(value(name))
+		pos = end
+	}
+	if pos == 0 {
+		return s
+	}
+	b.WriteString(s[pos:])
+	return b.String()
 }
