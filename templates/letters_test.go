@@ -30,7 +30,7 @@ var original = map[string]struct {
 		dates:  "14 and 15 February 2024", place: "The Hague, the Netherlands",
 		title:       "Ljubljana–The Hague Convention on International Cooperation in the Investigation and Prosecution of the Crime of Genocide, Crimes against Humanity, War Crimes and other International Crimes",
 		aim:         "by all States ready to do so",
-		forward:     "forward this save-the-date to the relevant persons of your national authorities and/or to any other organisations",
+		forward:     "forward this save-the-date to the persons concerned in your national authorities and/or in any other organisations",
 		dueCourse:   "A formal invitation and further details will follow in due course.",
 		cooperation: "Effective international legal cooperation is one of the fundamental instruments for prosecuting the perpetrators of the most serious international crimes.",
 		ljubljana:   "MLA Diplomatic Conference held in Ljubljana, Slovenia, in May 2023",
