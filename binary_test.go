@@ -91,6 +91,21 @@ func runHerald(t *testing.T, dir string, env []string, args ...string) result {
 	return res
 }
 
+// campaignSettings are the sender and the campaign facts the built-in templates leave to the
+// user, as a send of them needs: test values, on reserved domains.
+var campaignSettings = []string{
+	"--from", "Secretaría de Protocolo <protocol@mfa.example>",
+	"--fact", "information-link=https://mla-initiative.example/convention",
+	"--fact", "letterhead=MINISTRY OF FOREIGN AFFAIRS",
+	"--fact", "signatory=Head of Protocol",
+	"--fact", "contact=conference@mfa.example",
+	"--fact", "venue=Conference Centre, Example Street 1",
+	"--fact", "reply-deadline=31 January 2024",
+	"--fact", "programme=https://conference.example/programme",
+	"--fact", "registration=https://conference.example/registration",
+	"--fact", "full-powers=registration desk of the Conference Centre",
+}
+
 // heraldEnv is the environment of the test without herald's own settings, so that a
 // developer's HERALD_* variables cannot change what a test sends where.
 func heraldEnv() []string {
@@ -210,12 +225,18 @@ func readSample(t *testing.T) []sampleRow {
 	}
 	var rows []sampleRow
 	for _, r := range records[1:] {
+		to := addressList(t, r[col["Email"]])
+		// The built-in templates name the first address after the person, unless the cell
+		// names it already.
+		if to[0].Name == "" {
+			to[0].Name = r[col["Title"]] + " " + r[col["Full name"]]
+		}
 		rows = append(rows, sampleRow{
-			to:         addressList(t, r[col["Email"]]),
+			to:         to,
 			cc:         addressList(t, r[col["Cc"]]),
 			lang:       r[col["Language"]],
 			salutation: r[col["Salutation"]],
-			firstLast:  r[col["First name"]] + " " + r[col["Last name"]],
+			firstLast:  r[col["Full name"]],
 		})
 	}
 	return rows

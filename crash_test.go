@@ -158,8 +158,9 @@ func plainSend(srv *mailtest.Server, extra ...string) []string {
 
 // plainSendTo is plainSend to a server at host and port.
 func plainSendTo(host string, port int, extra ...string) []string {
-	return slices.Clip(append([]string{"send", "--smtp-host", host, "--smtp-port", strconv.Itoa(port),
-		"--smtp-tls", "none", "--yes"}, extra...))
+	args := append([]string{"send", "--smtp-host", host, "--smtp-port", strconv.Itoa(port),
+		"--smtp-tls", "none", "--yes"}, campaignSettings...)
+	return slices.Clip(append(args, extra...))
 }
 
 // killAfter starts a plain send, waits for the moment, kills herald with SIGKILL and checks

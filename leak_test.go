@@ -29,7 +29,7 @@ func TestPasswordLeak(t *testing.T) {
 	refusePlain := mailtest.Start(t, mailtest.Options{Username: leakUser, Password: "not-" + leakPassword, EchoAuth: true})
 
 	smtp := func(s *mailtest.Server, extra ...string) []string {
-		args := []string{"send", "--smtp-host", s.Host, "--smtp-port", strconv.Itoa(s.Port), "--smtp-user", leakUser, "--rate", "0", "--yes"}
+		args := append([]string{"send", "--smtp-host", s.Host, "--smtp-port", strconv.Itoa(s.Port), "--smtp-user", leakUser, "--rate", "0", "--yes"}, campaignSettings...)
 		if s.CAFile != "" {
 			args = append(args, "--smtp-ca", s.CAFile)
 		} else {
@@ -60,7 +60,7 @@ func TestPasswordLeak(t *testing.T) {
 		// server that quotes the password in its refusal, that herald blotted it out.
 		output string
 	}{
-		{name: "env/accepted", env: true, args: smtp(accept), code: 0, output: "Delivered: 31."},
+		{name: "env/accepted", env: true, args: smtp(accept), code: 0, output: "Delivered: 30."},
 		{name: "command/accepted", command: decode, args: smtp(accept, "--limit", "3"), code: 0, output: "Delivered: 3."},
 		{name: "env/refused", env: true, args: smtp(refuse), code: 1, output: "with password [password]"},
 		{name: "env/refused-login", env: true, args: smtp(refuse, "--smtp-auth", "login"), code: 1, output: "with password [password]"},

@@ -11,6 +11,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/urfave/cli/v2"
+
+	"github.com/mla-initiative/herald/internal/template"
 )
 
 // defaultConfig is read when present and --config is not given.
@@ -27,8 +29,13 @@ var perRunOnly = map[string]bool{
 	"test-to": true, "limit": true, "row": true, "config": true, "format": true, "export": true,
 }
 
-// configOnly are keys of the config file that no flag has.
-var configOnly = map[string]bool{"password-command": true}
+// configOnly are keys of the config file that no flag has. facts is the table of campaign
+// facts, which --fact sets one by one.
+var configOnly = map[string]bool{"password-command": true, "facts": true}
+
+// notConfig are flags whose setting the config file writes another way: the repeatable
+// --fact NAME=VALUE is the table [facts].
+var notConfig = map[string]bool{"fact": true}
 
 // configFile applies herald.toml to a command's flags. It knows the keys of every command,
 // so that a key meant for send is not an error when check reads the same file, while a key
@@ -43,17 +50,26 @@ func (cf *configFile) learn(flags []cli.Flag) {
 		cf.known = map[string]bool{}
 	}
 	for _, f := range flags {
-		if name := f.Names()[0]; !perRunOnly[name] {
+		if name := f.Names()[0]; !perRunOnly[name] && !notConfig[name] {
 			cf.known[name] = true
 		}
 	}
 }
 
+// configSettings are the settings of the config file that no flag takes as they are.
+type configSettings struct {
+	// extra holds the keys that no flag has, by name with "-" for "_" (password-command).
+	extra map[string]string
+	// facts is the table [facts], by key as template.ParseFactKey gives it.
+	facts map[string]string
+}
+
 // apply fills every flag of the command that was neither given on the command line nor
 // by its HERALD_* variable from the config file at path ("" for ./herald.toml when it
-// exists): flags beat the environment, which beats the file. Keys that no flag has are
-// returned by name, with "-" for "_".
-func (cf *configFile) apply(c *cli.Context, path string) (map[string]string, error) {
+// exists): flags beat the environment, which beats the file. It returns the settings no
+// flag takes as they are.
+func (cf *configFile) apply(c *cli.Context, path string) (configSettings, error) {
+	var out configSettings
 	explicit := path != ""
 	if !explicit {
 		path = defaultConfig
@@ -62,11 +78,11 @@ func (cf *configFile) apply(c *cli.Context, path string) (map[string]string, err
 	_, err := toml.DecodeFile(path, &raw)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
-		return nil, nil
+		return out, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, usagef("config file %s not found", path)
+		return out, usagef("config file %s not found", path)
 	case err != nil:
-		return nil, usageHint(fmt.Errorf("read config file %s: %w", path, err), "the file uses TOML: key = \"value\", one per line; see herald init for a commented example")
+		return out, usageHint(fmt.Errorf("read config file %s: %w", path, err), "the file uses TOML: key = \"value\", one per line; see herald init for a commented example")
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -74,21 +90,36 @@ func (cf *configFile) apply(c *cli.Context, path string) (map[string]string, err
 	}
 	sort.Strings(keys)
 	dir := filepath.Dir(path)
-	extra := map[string]string{}
+	out.extra = map[string]string{}
 	for _, key := range keys {
 		name := strings.ReplaceAll(key, "_", "-")
 		if perRunOnly[name] {
-			return nil, usageHint(fmt.Errorf("config file %s: %s cannot be set in a config file", path, key), fmt.Sprintf("it decides one run only: give --%s on the command line instead", name))
+			return out, usageHint(fmt.Errorf("config file %s: %s cannot be set in a config file", path, key), fmt.Sprintf("it decides one run only: give --%s on the command line instead", name))
+		}
+		if name == "fact" {
+			return out, usageHint(fmt.Errorf("config file %s: unknown key %q", path, key), "campaign facts go in a table: a line [facts], then one fact a line: venue = \"…\"")
 		}
 		if !cf.known[name] && !configOnly[name] {
-			return nil, usagef("config file %s: unknown key %q (known keys: %s)", path, key, strings.Join(cf.keys(), ", "))
+			return out, usagef("config file %s: unknown key %q (known keys: %s)", path, key, strings.Join(cf.keys(), ", "))
+		}
+		if name == "facts" {
+			table, ok := raw[key].(map[string]any)
+			if !ok {
+				return out, usageHint(fmt.Errorf("config file %s: facts is not a table", path), "write a line [facts] at the end of the file, then one fact a line: venue = \"…\"")
+			}
+			facts, err := template.DecodeFacts(table)
+			if err != nil {
+				return out, usageHint(fmt.Errorf("config file %s: [facts]: %v", path, err), "a fact is a text in quotes, or a table of texts by language: venue = { en = \"…\", fr = \"…\" }")
+			}
+			out.facts = facts
+			continue
 		}
 		value, err := configValue(raw[key])
 		if err != nil {
-			return nil, usagef("config file %s: key %s: %v", path, key, err)
+			return out, usagef("config file %s: key %s: %v", path, key, err)
 		}
 		if configOnly[name] {
-			extra[name] = value
+			out.extra[name] = value
 			continue
 		}
 		if !hasFlag(c, name) || c.IsSet(name) {
@@ -100,10 +131,10 @@ func (cf *configFile) apply(c *cli.Context, path string) (map[string]string, err
 			}
 		}
 		if err := c.Set(name, value); err != nil {
-			return nil, usagef("config file %s: key %s: %v", path, key, err)
+			return out, usagef("config file %s: key %s: %v", path, key, err)
 		}
 	}
-	return extra, nil
+	return out, nil
 }
 
 func configValue(v any) (string, error) {

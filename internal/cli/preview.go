@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -58,10 +59,13 @@ func runPreview(ctx context.Context, s Streams, o *previewOptions) error {
 	}
 	in := o.inputs(true)
 	if o.row >= 0 {
-		p, err := prepare(ctx, s, in)
+		p, err := run.Prepare(ctx, in, nil)
 		if err != nil {
 			return err
 		}
+		// As in the whole preview, a value still to be set shows as its marker.
+		run.AllowUnset(p)
+		printProblems(s, p.Problems)
 		if err := p.Ready(in.SkipInvalid); err != nil {
 			return err
 		}
@@ -79,6 +83,20 @@ func runPreview(ctx context.Context, s Streams, o *previewOptions) error {
 		fmt.Fprintf(s.Out, "Left out %d rows with errors (listed above).\n", len(p.Skipped))
 	}
 	fmt.Fprintf(s.Out, "Look through them: open %s in a browser.\n", res.Index)
+	if settings := run.UnsetSettings(p.Problems); len(settings) > 0 {
+		fmt.Fprintf(s.Out, "Still to be set (the messages show «to be set: …» in their place, and send refuses them): %s.\n", strings.Join(settings, ", "))
+	}
+	if o.contacts == "" {
+		// A first run, most likely: say how to go from the sample to a campaign of one's own.
+		fmt.Fprint(s.Out, `
+This was the built-in sample. To prepare your own campaign:
+   herald init campaign    a folder with herald.toml, contacts.xlsx and the templates to edit
+   cd campaign             put your recipients in contacts.xlsx, and the sender (from) and
+                           the campaign facts ([facts]) in herald.toml
+   herald check            lists what is still wrong or missing, and where
+   herald preview          shows the messages again
+`)
+	}
 	return nil
 }
 

@@ -125,9 +125,21 @@ func runSend(ctx context.Context, s Streams, o *sendOptions) error {
 	if err != nil {
 		return err
 	}
-	p, err := prepare(ctx, s, in)
+	p, err := run.Prepare(ctx, in, nil)
 	if err != nil {
 		return err
+	}
+	// Nothing leaves with a placeholder of herald's in it, unless it goes to the tester,
+	// who sees the «to be set: …» markers for what they are.
+	settings := run.UnsetSettings(p.Problems)
+	if len(settings) > 0 && o.testTo != "" {
+		run.AllowUnset(p)
+	}
+	printProblems(s, p.Problems)
+	if len(settings) > 0 && o.testTo == "" {
+		return problem.WithHint(fmt.Errorf("nothing was sent: still to be set: %s", strings.Join(settings, ", ")),
+			"give them as the errors above say (on the command line, as HERALD_* variables, or in herald.toml), then run herald check",
+			"to see the messages as they stand, send them to yourself with --test-to ADDRESS")
 	}
 	if err := p.Ready(in.SkipInvalid); err != nil {
 		return err
@@ -139,7 +151,7 @@ func runSend(ctx context.Context, s Streams, o *sendOptions) error {
 	if err := opt.SMTP.Check(); err != nil {
 		return usageHint(fmt.Errorf("SMTP settings: %w", err), "check --smtp-host, --smtp-port, --smtp-tls, --smtp-auth and --smtp-ca (or their keys in herald.toml)")
 	}
-	if err := credentials(ctx, s, &opt.SMTP, o.fromConfig["password-command"]); err != nil {
+	if err := credentials(ctx, s, &opt.SMTP, o.fromConfig.extra["password-command"]); err != nil {
 		return err
 	}
 	opt.Confirm = func(sel *send.Selection) (bool, error) { return confirm(ctx, s, sel, o.yes) }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime/quotedprintable"
 	"os"
 	"path/filepath"
 	"slices"
@@ -454,6 +455,51 @@ func TestSendTestTo(t *testing.T) {
 	if c := e.copies(); c["r1@n1.test"] != 1 || c["cc@n1.test"] != 1 || c["bcc@n1.test"] != 1 || c["tester@ministry.test"] != 2 {
 		t.Errorf("copies %v, want the tester 2 and each real recipient 1", c)
 	}
+}
+
+// TestSendUnset: send refuses while the sender or a campaign fact is still to be set, and
+// says which; a send to --test-to goes, with the markers; once set, the real send goes.
+func TestSendUnset(t *testing.T) {
+	e := newSendEnv(t, fiveRows(), mailtest.Options{})
+	e.write(t, "conference/message.md", "Subject: Conference {{.Name}}\nReply-To: {{fact \"contact\"}}\n\nDear {{.Name}},\n\nthe venue is {{fact \"venue\"}}.\n")
+	e.write(t, "conference/facts.toml", "contact = \"desk@conference.test\"\n")
+	r := e.send(t)
+	if r.code != ExitFailure || !strings.Contains(r.errOut, "herald: error: nothing was sent: still to be set: --from, --fact venue\n") {
+		t.Errorf("send with values still to be set: exit %d, stderr:\n%s", r.code, r.errOut)
+	}
+	for _, want := range []string{`{{fact "venue"}} is not set`, `--fact venue="…"`, `--from "Name <address>"`, "--test-to ADDRESS"} {
+		if !strings.Contains(r.errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.errOut)
+		}
+	}
+	if n := e.srv.Total(); n != 0 {
+		t.Fatalf("the server got %d messages, want none", n)
+	}
+
+	r = e.send(t, "--test-to", "tester@ministry.test", "--limit", "1")
+	if r.code != ExitOK || strings.Contains(r.errOut, "herald: error:") {
+		t.Errorf("test send with values still to be set: exit %d, stderr:\n%s", r.code, r.errOut)
+	}
+	msgs := e.srv.Messages()
+	if len(msgs) != 1 || !strings.Contains(decodeQP(msgs[0].Data), "«to be set: venue»") {
+		t.Fatalf("test messages %d, want 1 showing the venue's marker", len(msgs))
+	}
+
+	r = e.send(t, "--from", "Protocol <protocol@mfa.test>", "--fact", "venue=World Forum, The Hague")
+	if r.code != ExitOK || !strings.Contains(r.out, "Delivered: 5.") {
+		t.Errorf("send with every value set: exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.out, r.errOut)
+	}
+	last := e.srv.Messages()[len(e.srv.Messages())-1]
+	if !strings.Contains(decodeQP(last.Data), "the venue is World Forum, The Hague.") || !strings.Contains(string(last.Data), "Reply-To: <desk@conference.test>") {
+		t.Errorf("message does not carry the facts:\n%s", last.Data)
+	}
+}
+
+// decodeQP reads a whole message as quoted-printable, which the text parts are: enough to
+// find a sentence in it.
+func decodeQP(data []byte) string {
+	b, _ := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(data)))
+	return string(b)
 }
 
 // TestSendConfirm: without --yes herald asks on a terminal and refuses without one.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/mla-initiative/herald/internal/contacts"
 )
@@ -66,13 +69,89 @@ func joinNonEmpty(sep string, parts ...string) string {
 
 // WriteXLSX writes the export as a workbook: every value as text, never a formula, a frozen
 // header with filter buttons, status cells filled green, red or amber, columns that fit.
+// Attempts are numbers, the server's replies wrap in their column, and the sheet prints as
+// it is read: landscape, as wide as one page, the header row on every page.
 func (r *Report) WriteXLSX(w io.Writer) error {
 	header, rows, status := r.exportTable()
 	sheet := r.plan.Table.Sheet
 	if sheet == "" {
 		sheet = "Report"
 	}
-	return contacts.WriteXLSXHighlighted(w, sheet, header, rows, contacts.Highlight{Column: status, Colors: fills})
+	var buf bytes.Buffer
+	if err := contacts.WriteXLSXHighlighted(&buf, sheet, header, rows, contacts.Highlight{Column: status, Colors: fills}); err != nil {
+		return err
+	}
+	// The workbook writer is the contacts package's, shared with init's sample; what only a
+	// report needs is added to what it wrote.
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		return fmt.Errorf("write workbook: %w", err)
+	}
+	defer f.Close()
+	if err := finishReport(f, sheet, status, len(rows)); err != nil {
+		return fmt.Errorf("write workbook: %w", err)
+	}
+	return f.Write(w)
+}
+
+// finishReport makes the exported sheet print well and read well: columns status..status+4
+// are ExportColumns.
+func finishReport(f *excelize.File, sheet string, status, nRows int) error {
+	reply, attempts := status+3, status+4
+	// The paper size is left to the printer (A4 in most ministries, Letter in the
+	// Americas): landscape and fit to one page wide fit either.
+	landscape, wide, tall, fit := "landscape", 1, 0, true
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+		return err
+	}
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	if err := f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$1:$1", Scope: sheet}); err != nil {
+		return err
+	}
+	if nRows == 0 {
+		return nil
+	}
+	// A long reply from a server wraps inside its cell instead of being cut at the edge of
+	// the column, on screen and on paper.
+	wrap, err := f.NewStyle(&excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	if err != nil {
+		return err
+	}
+	col := func(i int) string { name, _ := excelize.ColumnNumberToName(i + 1); return name }
+	last := strconv.Itoa(nRows + 1)
+	if err := f.SetCellStyle(sheet, col(reply)+"2", col(reply)+last, wrap); err != nil {
+		return err
+	}
+	// Attempts are counted: a number, which sorts and sums, not text.
+	number, err := f.NewStyle(&excelize.Style{NumFmt: 1})
+	if err != nil {
+		return err
+	}
+	for row := 2; row <= nRows+1; row++ {
+		cell := col(attempts) + strconv.Itoa(row)
+		v, err := f.GetCellValue(sheet, cell)
+		if err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			continue // a skipped row has no attempts
+		}
+		if err := f.SetCellInt(sheet, cell, int64(n)); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(sheet, cell, cell, number); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// quoteSheet writes a sheet's name as a formula refers to it: 'Ministries (2024)'.
+func quoteSheet(name string) string {
+	return "'" + strings.ReplaceAll(name, "'", "''") + "'"
 }
 
 // WriteExportCSV writes the export as CSV for Excel: UTF-8 with a byte order mark, so that

@@ -102,6 +102,8 @@ func benchInputs(contacts string) Inputs {
 	return Inputs{
 		Contacts: contacts,
 		Template: "save-the-date",
+		From:     "Protocol <protocol@mfa.example>",
+		Facts:    map[string]string{"information-link": "https://mla-initiative.example/convention"},
 		Now:      func() time.Time { return time.Date(2023, 11, 14, 9, 0, 0, 0, time.UTC) },
 		NewID:    func() string { n++; return fmt.Sprintf("bench.%d", n) },
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	"github.com/mla-initiative/herald/internal/plan"
 	"github.com/mla-initiative/herald/internal/problem"
 	"github.com/mla-initiative/herald/internal/screen"
+	"github.com/mla-initiative/herald/internal/template"
 )
 
 // Columns with a meaning to herald, by their template identifier.
@@ -54,11 +58,14 @@ func Prepare(ctx context.Context, in Inputs, visit Visitor) (*plan.Plan, error) 
 	}
 	templateOK := true
 	for _, tp := range tmpl.Check(columns) {
-		if builtin && !tp.Warning {
+		// A value still to be set is shown as a marker: the rows can still be checked and
+		// previewed.
+		unset := errors.Is(tp, template.ErrUnset)
+		if builtin && !tp.Warning && !unset {
 			tp.Hints = append(tp.Hints, "the built-in templates expect the columns of the sample workbook; run herald init to get a copy of them to adapt")
 		}
 		c.add(tp)
-		templateOK = templateOK && tp.Warning
+		templateOK = templateOK && (tp.Warning || unset)
 	}
 	if !c.checkAmbiguous() {
 		templateOK = false
@@ -71,6 +78,7 @@ func Prepare(ctx context.Context, in Inputs, visit Visitor) (*plan.Plan, error) 
 
 	c.findCheckedColumns()
 	c.warnUnusedColumns(c.checkUnreadAddresses(in.NotRecipients))
+	c.findRequiredColumns()
 	fallbacks := map[string]int{}
 	p := c.Plan
 	for i := range table.Rows {
@@ -86,6 +94,7 @@ func Prepare(ctx context.Context, in Inputs, visit Visitor) (*plan.Plan, error) 
 		if item.fellBack {
 			fallbacks[item.requested]++
 		}
+		c.checkAddresses(item.Language, msg)
 		if !c.once(&item.Item) {
 			continue
 		}
@@ -95,6 +104,10 @@ func Prepare(ctx context.Context, in Inputs, visit Visitor) (*plan.Plan, error) 
 				return nil, err
 			}
 		}
+	}
+	// Known only once every row is rendered: an Attach line that attached nothing to anyone.
+	for _, pr := range tmpl.UnusedAttachments() {
+		c.add(pr)
 	}
 	langs := make([]string, 0, len(fallbacks))
 	for l := range fallbacks {
@@ -115,6 +128,11 @@ type checker struct {
 	*plan.Plan
 	addressColumns, headerColumns []namedColumn
 	labelColumns                  []int
+	// required are the columns each variant prints as they are, by variant.
+	required map[string][]requiredColumn
+	// addressesChecked holds the variants whose message has been looked at for addresses
+	// on reserved domains.
+	addressesChecked map[string]bool
 	// byKey and mailer are what the rows checked so far mail: the item of each recipient
 	// key, and the first row and field of each address.
 	byKey  map[string]*plan.Item
@@ -259,8 +277,15 @@ type namedColumn struct {
 // template reads (Email unless it has its own To header, Cc, Bcc) and the columns its
 // headers use.
 func (c *checker) findCheckedColumns() {
+	// The address columns are checked cell by cell whether the template reads them by
+	// default or in a header of its own (To: {{.Email | named .Title .FullName}}), so that
+	// a wrong address is reported at its cell.
+	inHeaders := map[string]bool{}
+	for _, f := range c.Template.AddressFields() {
+		inHeaders[f] = true
+	}
 	for _, ac := range []struct{ column, header string }{{colEmail, "To"}, {colCc, "Cc"}, {colBcc, "Bcc"}} {
-		if !c.Template.ReadsColumnFor(ac.header) {
+		if !c.Template.ReadsColumnFor(ac.header) && !inHeaders[ac.column] {
 			continue
 		}
 		if col, err := c.Table.Lookup(ac.column); err == nil {
@@ -427,6 +452,19 @@ func (c *checker) checkRow(i int) (checkedItem, *message.Message, []problem.Prob
 	item.requested = strings.ToLower(fields[colLanguage])
 	lang, fellBack := c.Template.Variant(item.requested)
 	item.Language, item.fellBack = lang, fellBack && item.requested != ""
+	for _, rc := range c.required[lang] {
+		switch {
+		case strings.TrimSpace(row.Values[rc.col]) != "":
+		case rc.use.Column == colEmail:
+			rowError(rc.col, "no e-mail address", "fill in the address, or delete the row")
+		default:
+			rowError(rc.col, fmt.Sprintf("empty, and %s:%d prints {{.%s}}: the message would have a gap there", path.Join(c.Template.Name(), rc.use.File), rc.use.Line, rc.use.Column),
+				fmt.Sprintf("fill in the cell; if the message reads well without it, the template can say so: {{.%s | default \"…\"}}, or {{if .%s}}…{{end}} around the words that need it", rc.use.Column, rc.use.Column))
+		}
+	}
+	if problem.HasError(problems) {
+		return item, nil, problems
+	}
 	msg, notices, err := c.Template.Render(fields, lang)
 	if err != nil {
 		rowError(-1, err.Error(), "")
@@ -524,4 +562,120 @@ func hasMessage(problems []problem.Problem, msg string) bool {
 		}
 	}
 	return false
+}
+
+// requiredColumn is a column a variant prints as it is, found once per plan.
+type requiredColumn struct {
+	col int
+	use template.FieldUse
+}
+
+// findRequiredColumns finds, for each variant, the columns it prints as they are (see
+// template.Required): an empty cell there is an error of the row, naming the cell.
+func (c *checker) findRequiredColumns() {
+	c.required = map[string][]requiredColumn{}
+	for _, lang := range c.Template.Languages() {
+		for _, u := range c.Template.Required(lang) {
+			if col, err := c.Table.Lookup(u.Column); err == nil {
+				c.required[lang] = append(c.required[lang], requiredColumn{col, u})
+			}
+		}
+	}
+}
+
+// checkAddresses warns, once for each variant, about the addresses on a domain reserved
+// for examples and tests (RFC 2606, RFC 6761) that its first message would send with:
+// From, Reply-To, the body's links and the calendar entry. Such an address in a real
+// mailing is a leftover of a sample: replies and questions would go nowhere. The
+// recipients are left alone (tests mail reserved domains on purpose), and so are the
+// placeholders of values still to be set, which are errors already.
+func (c *checker) checkAddresses(lang string, msg *message.Message) {
+	if c.addressesChecked == nil {
+		c.addressesChecked = map[string]bool{}
+	}
+	if c.addressesChecked[lang] {
+		return
+	}
+	c.addressesChecked[lang] = true
+	file := path.Join(c.Template.Name(), c.Template.VariantFile(lang))
+	// Each address is spoken of once, at the first place it is seen: the sender is also
+	// the calendar entry's organizer.
+	warn := func(where, place, addr, domain string, web bool) {
+		key := "\x00" + strings.ToLower(addr)
+		if c.addressesChecked[key] {
+			return
+		}
+		c.addressesChecked[key] = true
+		what := "nobody can receive mail there"
+		if web {
+			what = "no real page can be there"
+		}
+		c.add(problem.Warningf(where,
+			fmt.Sprintf("%s: %s is on %s, a domain reserved for examples and tests: %s", place, addr, domain, what),
+			"give the real address: the --from or --reply-to setting, the campaign fact or the line of the template that holds it"))
+	}
+	for _, f := range []struct {
+		name string
+		list []message.Address
+	}{{"From", []message.Address{msg.From}}, {"Reply-To", msg.ReplyTo}} {
+		for _, a := range f.list {
+			if d, ok := reservedDomain(domainOf(a.Addr)); ok && !template.IsPlaceholder(a) {
+				warn(c.Template.Name(), f.name, a.Addr, d, false)
+			}
+		}
+	}
+	for _, m := range hrefPattern.FindAllStringSubmatch(msg.HTML, -1) {
+		target := m[1]
+		host := ""
+		web := !strings.HasPrefix(strings.ToLower(target), "mailto:")
+		if !web {
+			host = domainOf(strings.SplitN(target[len("mailto:"):], "?", 2)[0])
+		} else if u, err := url.Parse(strings.ReplaceAll(target, "&amp;", "&")); err == nil {
+			host = u.Hostname()
+		}
+		if d, ok := reservedDomain(host); ok {
+			warn(file, "a link of the text", strings.TrimPrefix(target, "mailto:"), d, web)
+		}
+	}
+	if msg.Calendar != nil {
+		cal := strings.ReplaceAll(string(msg.Calendar), "\r\n ", "") // unfold
+		for _, m := range calendarAddress.FindAllStringSubmatch(cal, -1) {
+			if d, ok := reservedDomain(m[2]); ok && !strings.HasSuffix(m[2], "to-be-set.invalid") {
+				warn(c.Template.Name(), "the calendar entry", m[1], d, strings.HasPrefix(m[1], "http"))
+			}
+		}
+	}
+}
+
+var (
+	hrefPattern     = regexp.MustCompile(`href="([^"]*)"`)
+	calendarAddress = regexp.MustCompile(`((?:[A-Za-z0-9._%+-]+@|https?://)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+))`)
+)
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(strings.TrimSpace(addr[i+1:]))
+	}
+	return ""
+}
+
+// reservedDomain tells whether host is on a domain reserved for documentation and tests, and
+// which: example.org, example.com, example.net and their subdomains, and the top-level
+// domains example, invalid, test and localhost.
+func reservedDomain(host string) (string, bool) {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "" {
+		return "", false
+	}
+	for _, d := range []string{"example.org", "example.com", "example.net"} {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return d, true
+		}
+	}
+	tld := host[strings.LastIndexByte(host, '.')+1:]
+	switch tld {
+	case "example", "invalid", "test", "localhost":
+		return "." + tld, true
+	}
+	return "", false
 }

@@ -17,14 +17,29 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// goldenRows are rows of the built-in sample that between them use every language variant,
-// several addresses in one cell, Cc, names in Cyrillic and a display name in Chinese.
+// goldenRows are rows of the built-in sample that between them use every language variant
+// (fr-CH falling back to French), several addresses in one cell, two Cc, a name given to the
+// To address, a display name of the cell's own in Chinese, and a Mongolian name.
 var goldenRows = map[int]string{
-	2:  "es",
-	3:  "fr-BE",
-	4:  "en-cyrillic-two-addresses",
+	2:  "es-named",
+	4:  "fr-CH-two-addresses",
 	6:  "fr-two-cc",
-	24: "en-chinese-display-name",
+	19: "en-chinese-display-name",
+	21: "en-mongolian-name",
+}
+
+// goldenFacts are test values for the facts the built-in templates leave to the user, so
+// that the golden files show every fact in place. The save-the-date's contact and letterhead
+// are its defaults, from the original.
+var goldenFacts = map[string]map[string]string{
+	"save-the-date": {"information-link": "https://mla-initiative.example/convention"},
+	"invitation": {
+		"letterhead": "MINISTRY OF FOREIGN AFFAIRS\nPROTOCOL DEPARTMENT", "signatory": "Head of Protocol",
+		"contact": "conference@mfa.example", "venue": "Conference Centre, Example Street 1",
+		"reply-deadline.en": "31 January 2024", "reply-deadline.fr": "31 janvier 2024", "reply-deadline.es": "31 de enero de 2024",
+		"programme": "https://conference.example/programme", "registration": "https://conference.example/registration",
+		"full-powers": "registration desk of the Conference Centre",
+	},
 }
 
 // TestGoldenBuiltin renders the built-in templates for the built-in sample with a fixed
@@ -36,6 +51,8 @@ func TestGoldenBuiltin(t *testing.T) {
 		n := 0
 		in := Inputs{
 			Template: tmpl,
+			From:     "Protocol <protocol@mfa.example>",
+			Facts:    goldenFacts[tmpl],
 			Now:      func() time.Time { return time.Date(2023, 11, 14, 9, 0, 0, 0, time.UTC) },
 			NewID:    func() string { n++; return fmt.Sprintf("golden.%s.%d", tmpl, n) },
 		}

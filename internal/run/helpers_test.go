@@ -1,9 +1,14 @@
 package run
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/mla-initiative/herald/internal/plan"
 )
 
 // plainTemplate is a template folder with nothing but text, so that what a test measures or
@@ -27,4 +32,26 @@ func campaignDir(t testing.TB, csv string) Inputs {
 		t.Fatal(err)
 	}
 	return Inputs{Contacts: contacts, Template: tmpl}
+}
+
+func mustPrepare(t testing.TB, in Inputs) *plan.Plan {
+	t.Helper()
+	p, err := Prepare(context.Background(), in, nil)
+	if err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	if err := p.Ready(false); err != nil {
+		t.Fatalf("Ready: %v (problems: %v)", err, p.Problems)
+	}
+	return p
+}
+
+// recipientRows makes a workbook of n recipients, r1@n1.test … rn@nn.test.
+func recipientRows(n int) string {
+	var b strings.Builder
+	b.WriteString("Email,Name\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "r%d@n%d.test,Name %d\n", i, i, i)
+	}
+	return b.String()
 }

@@ -83,14 +83,14 @@ func appendIndexRow(b []byte, e *indexEntry) []byte {
 	b = append(b, "</td><td>"...)
 	b = appendEscaped(b, e.Label)
 	b = append(b, "</td><td class=\"to\">"...)
-	b = appendEscaped(b, e.To)
+	b = appendBreakable(b, e.To)
 	if e.Cc != "" {
 		b = append(b, "<br>Cc: "...)
-		b = appendEscaped(b, e.Cc)
+		b = appendBreakable(b, e.Cc)
 	}
 	if e.Bcc != "" {
 		b = append(b, "<br>Bcc: "...)
-		b = appendEscaped(b, e.Bcc)
+		b = appendBreakable(b, e.Bcc)
 	}
 	b = append(b, "</td>\n<td><a href=\"html/"...)
 	b = appendEscaped(b, e.File) // previewName makes it safe in a URL
@@ -105,6 +105,24 @@ func appendIndexRow(b []byte, e *indexEntry) []byte {
 	b = append(b, ".eml\">.eml</a></td></tr>\n"...)
 	return b
 }
+
+// appendBreakable escapes s as appendEscaped does and lets a line break before each @ and
+// each dot inside a word: a long address then wraps as "maarten.vanderlinden" /
+// "@minbuza.nl.example", never in the middle of a name, and "Dra. Lucía" keeps its dot.
+func appendBreakable(b []byte, s string) []byte {
+	start := 0
+	for i := 1; i < len(s)-1; i++ {
+		if (s[i] == '@' || s[i] == '.') && s[i-1] != ' ' && s[i+1] != ' ' {
+			b = appendEscaped(b, s[start:i])
+			b = append(b, "<wbr>"...)
+			start = i
+		}
+	}
+	return appendEscaped(b, s[start:])
+}
+
+// breakable is appendBreakable for a template.
+func breakable(s string) template.HTML { return template.HTML(appendBreakable(nil, s)) }
 
 // appendEscaped escapes s as html/template does in text and in quoted attributes.
 func appendEscaped(b []byte, s string) []byte {
@@ -151,7 +169,7 @@ p.meta{margin:0 0 8px;font-size:13px;color:#555}
 #filter{width:100%;box-sizing:border-box;font:inherit;font-size:14px;padding:6px 8px;border:1px solid #bbb;border-radius:4px}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e5e5e5;vertical-align:top}
-td.to{overflow-wrap:anywhere;min-width:11em}
+td.to{overflow-wrap:break-word;min-width:11em}
 td:nth-child(2){max-width:11em}
 td:nth-child(4){min-width:12em}
 th{position:sticky;top:0;background:#fff}

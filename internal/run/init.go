@@ -118,16 +118,17 @@ const sampleConfig = `# herald settings for this campaign folder. Every key can 
 contacts = "contacts.xlsx"
 # sheet = "Authorities"
 
-# The template: a folder, or a built-in name (save-the-date, invitation).
+# The template: a folder, or a built-in name (save-the-date, invitation, reminder).
 template = "templates/save-the-date"
 
 # The name this mailing is logged under; a new name starts a new delivery log, so the
 # same people can receive the invitation after the save-the-date.
 # campaign = "save-the-date"
 
-# Sender and reply address; when empty, the template's From and Reply-To are used.
-# from = "Conference Secretariat <secretariat@ministry.example>"
-# reply_to = "MLA Initiative <mla-initiative@example.org>"
+# The sender, required: the templates have none, and send refuses to go without it.
+# from = "Name <address>"
+# The reply address; when empty, the template's Reply-To is used (the contact fact below).
+# reply_to = "Name <address>"
 
 # The ministry's mail server, for herald send. tls is starttls (port 587, the default),
 # tls (implicit TLS, port 465) or none (plaintext; credentials only to this computer).
@@ -149,4 +150,44 @@ template = "templates/save-the-date"
 
 # The delivery log (default: <campaign>.delivery.jsonl beside the workbook).
 # log = "save-the-date.delivery.jsonl"
+
+# Campaign facts: values the letters, their headers and calendar entries read as
+# {{fact "name"}}, set here once. A fact is one text for every language, or one per
+# language: venue = { en = "…", fr = "…", es = "…" }. --fact NAME=VALUE and HERALD_FACT_NAME
+# variables take precedence. herald check names every fact a template needs that is not set;
+# preview shows «to be set: …» in its place; send refuses to go without it.
+[facts]
+# The address for questions and replies (Reply-To, the text, the calendar entry). The
+# save-the-date and the reminder default to the one the original gives,
+# MLA-initiative@minjenv.nl; the invitation needs it set.
+# contact = "…"
+
+# The letterhead at the top of the letter; several lines are written "LINE 1\nLINE 2".
+# The save-the-date defaults to the original's, Republic of Slovenia, Ministry of Foreign
+# and European Affairs, in each language; the invitation needs it set.
+# letterhead = { en = "…", fr = "…", es = "…" }
+
+# Who signs, below the closing formula: required by the invitation, printed by the
+# save-the-date and the reminder when set.
+# signatory = { en = "…", fr = "…", es = "…" }
+
+# save-the-date: the address of the page "MLA Initiative | GOV.SI" that the letter links to.
+# information-link = "https://…"
+
+# invitation (and the reminder, when set): the date replies are due, as it reads after
+# "by", "au plus tard le" and "a más tardar el".
+# reply-deadline = { en = "…", fr = "…", es = "…" }
+
+# invitation: the venue's name and address (the city, The Hague, follows it).
+# venue = "…"
+
+# invitation: the programme, a short text or the address of a page.
+# programme = { en = "…", fr = "…", es = "…" }
+
+# invitation: how delegations register, a short text or the address of a page.
+# registration = { en = "…", fr = "…", es = "…" }
+
+# invitation: where and when the full powers of the representatives who are to sign the
+# Convention are presented.
+# full-powers = { en = "…", fr = "…", es = "…" }
 `

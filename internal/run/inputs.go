@@ -23,12 +23,14 @@ import (
 // Inputs names everything a run reads. Empty Contacts means the built-in sample workbook;
 // Template is a built-in name or a folder.
 type Inputs struct {
-	Contacts    string
-	Sheet       string
-	Template    string
-	Campaign    string
-	From        string
-	ReplyTo     string
+	Contacts string
+	Sheet    string
+	Template string
+	Campaign string
+	From     string
+	ReplyTo  string
+	// Facts are the campaign facts set for this run (see template.Options.Facts).
+	Facts       map[string]string
 	SkipInvalid bool
 	// NotRecipients names columns (by header or template name) that hold addresses which
 	// must not receive the message; any other column of addresses that no address header
@@ -50,7 +52,7 @@ func openTemplate(in Inputs) (tmpl *template.Template, builtin bool, err error) 
 	if name == "" {
 		name = DefaultTemplate
 	}
-	opt := template.Options{From: in.From, ReplyTo: in.ReplyTo, Now: in.Now, NewID: in.NewID}
+	opt := template.Options{From: in.From, ReplyTo: in.ReplyTo, Facts: in.Facts, Now: in.Now, NewID: in.NewID}
 	if st, err := os.Stat(name); err == nil && st.IsDir() {
 		tmpl, err := template.Load(os.DirFS(name), name, opt)
 		return tmpl, false, err

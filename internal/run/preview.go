@@ -24,6 +24,8 @@ type PreviewResult struct {
 	Dir      string
 	Messages int
 	Index    string
+	// Unset counts the values still to be set (see StillToSet), shown as markers.
+	Unset int
 }
 
 // Preview plans the mailing and renders every message (at most limit when limit > 0) into
@@ -78,6 +80,9 @@ func Preview(ctx context.Context, in Inputs, dir string, limit int) (*plan.Plan,
 	if err != nil {
 		return nil, nil, err
 	}
+	// A value still to be set shows as a marker in the preview: seeing where it goes is
+	// what the preview is for.
+	unset := AllowUnset(plan)
 	if err := plan.Ready(in.SkipInvalid); err != nil {
 		return plan, nil, err
 	}
@@ -111,7 +116,7 @@ func Preview(ctx context.Context, in Inputs, dir string, limit int) (*plan.Plan,
 	if old != "" {
 		os.RemoveAll(old)
 	}
-	return plan, &PreviewResult{Dir: dir, Messages: len(entries), Index: filepath.Join(dir, "index.html")}, nil
+	return plan, &PreviewResult{Dir: dir, Messages: len(entries), Index: filepath.Join(dir, "index.html"), Unset: unset}, nil
 }
 
 // checkPreviewDir refuses to replace a folder herald did not write.
@@ -234,13 +239,69 @@ func safeName(s string) string {
 }
 
 // appendBrowserHTML appends a message's HTML made viewable as a file: inline images
-// referenced as cid: become data: URLs.
+// referenced as cid: become data: URLs, and the headers a reader checks first (From, To, Cc,
+// Subject) are shown above the body, as a mail program shows them.
 func (w *previewWriter) appendBrowserHTML(dst []byte, msg *message.Message) []byte {
 	html := msg.HTML
 	for _, f := range msg.Inline {
 		html = strings.ReplaceAll(html, "cid:"+f.ContentID, w.dataURL(f))
 	}
-	return append(dst, html...)
+	at := 0
+	if i := indexFold(html, "<body"); i >= 0 {
+		if j := strings.IndexByte(html[i:], '>'); j >= 0 {
+			at = i + j + 1
+		}
+	}
+	dst = append(dst, html[:at]...)
+	dst = appendPreviewHeaders(dst, msg)
+	return append(dst, html[at:]...)
+}
+
+// indexFold is the first index of the ASCII text sub in s, in any case (<BODY> in a
+// message.html), without lowering a copy of the whole message.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); {
+		j := strings.IndexByte(s[i:], sub[0])
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if i+len(sub) <= len(s) && strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+		i++
+	}
+	return -1
+}
+
+// previewHeaderStyle keeps the block of headers apart from the message's own look.
+const previewHeaderStyle = `font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:13px;line-height:1.5;color:#1b1b1b;background-color:#ffffff;border-bottom:1px solid #cccccc;padding:8px 12px;text-align:left;`
+
+// appendPreviewHeaders writes the headers of a message as a small table, marked so that it
+// is never taken for part of the message.
+func appendPreviewHeaders(b []byte, msg *message.Message) []byte {
+	b = append(b, `<div data-herald-preview="headers" style="`+previewHeaderStyle+`"><table role="presentation" style="border-collapse:collapse;">`...)
+	row := func(name string, list []message.Address, text string) {
+		if len(list) == 0 && text == "" {
+			return
+		}
+		b = append(b, `<tr><th style="text-align:left;vertical-align:top;padding:1px 12px 1px 0;font-weight:600;color:#555555;">`...)
+		b = append(b, name...)
+		b = append(b, `</th><td style="padding:1px 0;overflow-wrap:break-word;">`...)
+		if list != nil {
+			b = appendBreakable(b, joinAddrs(list))
+		} else {
+			b = appendEscaped(b, text)
+		}
+		b = append(b, "</td></tr>"...)
+	}
+	row("From", []message.Address{msg.From}, "")
+	row("Reply-To", msg.ReplyTo, "")
+	row("To", msg.To, "")
+	row("Cc", msg.Cc, "")
+	row("Bcc", msg.Bcc, "")
+	row("Subject", nil, msg.Subject)
+	return append(b, "</table></div>\n"...)
 }
 
 // dataURL encodes an inline file once for the whole preview: every message shares it.

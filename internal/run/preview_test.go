@@ -10,8 +10,8 @@ import (
 
 // indexReference is the whole index page as one html/template, as it was before the rows
 // were written directly: writeIndex must give the same page.
-var indexReference = template.Must(template.New("index").Parse(strings.TrimSuffix(indexHeadSource, "\n") + "\n" +
-	`{{range .Entries}}<tr><td>{{.Row}}</td><td>{{.Label}}</td><td class="to">{{.To}}{{if .Cc}}<br>Cc: {{.Cc}}{{end}}{{if .Bcc}}<br>Bcc: {{.Bcc}}{{end}}</td>
+var indexReference = template.Must(template.New("index").Funcs(template.FuncMap{"breakable": breakable}).Parse(strings.TrimSuffix(indexHeadSource, "\n") + "\n" +
+	`{{range .Entries}}<tr><td>{{.Row}}</td><td>{{.Label}}</td><td class="to">{{breakable .To}}{{if .Cc}}<br>Cc: {{breakable .Cc}}{{end}}{{if .Bcc}}<br>Bcc: {{breakable .Bcc}}{{end}}</td>
 <td><a href="html/{{.File}}.html" target="view">{{.Subject}}</a></td><td>{{.Language}}</td><td>{{.Attachments}}</td>
 <td><a href="{{.File}}.eml">.eml</a></td></tr>
 {{end}}` + indexFootSource))

@@ -20,8 +20,10 @@ type fault struct {
 	File    string // the file in the template folder, "" for the settings
 	Line    int    // 0 when it concerns the whole file
 	Message string
-	Hint    string // what to do about it, may be empty
-	Warning bool   // the messages can still be sent
+	Hint    string   // what to do about it, may be empty
+	Hints   []string // more advice, after Hint
+	Warning bool     // the messages can still be sent
+	Err     error    // ErrUnset for a value still to be set
 }
 
 // String gives the problem as "message.fr.md:12: message", without the hint.
@@ -100,7 +102,7 @@ func (t *Template) located(faults []fault) []problem.Problem {
 		if f.Line > 0 {
 			place = fmt.Sprintf("%s:%d", f.File, f.Line)
 		}
-		key := fmt.Sprintf("%t\x00%s\x00%s", f.Warning, f.Message, f.Hint)
+		key := fmt.Sprintf("%t\x00%s\x00%s\x00%q\x00%v", f.Warning, f.Message, f.Hint, f.Hints, f.Err)
 		if i, ok := first[key]; ok {
 			out[i].Where = strings.TrimSuffix(out[i].Where, ")")
 			if !strings.HasSuffix(out[i].Where, place) {
@@ -118,10 +120,11 @@ func (t *Template) located(faults []fault) []problem.Problem {
 		if f.File != "" {
 			where = path.Join(t.name, place)
 		}
-		p := problem.Problem{Where: where, Message: f.Message, Warning: f.Warning}
+		p := problem.Problem{Where: where, Message: f.Message, Warning: f.Warning, Err: f.Err}
 		if f.Hint != "" {
 			p.Hints = []string{f.Hint}
 		}
+		p.Hints = append(p.Hints, f.Hints...)
 		out = append(out, p)
 	}
 	return out
@@ -261,4 +264,42 @@ func lineOf(loc string) int {
 	}
 	n, _ := strconv.Atoi(parts[len(parts)-2])
 	return n
+}
+
+// UnusedAttachments returns an error for each Attach line with a placeholder that has
+// attached nothing to any message rendered so far, in a language that had messages: after
+// every row is checked, a line that renders empty for every row ("Attach: {{.Letter}}" over
+// an empty column) means every letter would go without its attachment.
+func (t *Template) UnusedAttachments() []problem.Problem {
+	var faults []fault
+	for _, v := range t.variants {
+		if v.rendered.Load() == 0 {
+			continue
+		}
+		for i, p := range v.attach {
+			if p.tmpl != nil && v.attachUsed[i].Load() == 0 {
+				faults = append(faults, fault{File: p.file, Line: p.line,
+					Message: fmt.Sprintf("Attach: %s attaches no file to any row: it is empty for every one", strings.TrimSpace(p.src)),
+					Hint:    "fill in the column it names, or remove the line if no file is to be attached"})
+			}
+		}
+	}
+	sortProblems(faults, t.order)
+	return t.located(faults)
+}
+
+// Required returns the columns that the variant serving lang (as Variant returns it) prints
+// as they are, each with its first place: an empty cell in one of them is a gap in the
+// message. A use given a default, or inside an {{if}} or {{with}} on the same column, is
+// not listed.
+func (t *Template) Required(lang string) []FieldUse {
+	v, _ := t.pick(lang)
+	return v.required
+}
+
+// VariantFile names the file of the variant serving lang (as Variant returns it):
+// message.fr.md, message.html.
+func (t *Template) VariantFile(lang string) string {
+	v, _ := t.pick(lang)
+	return v.file
 }

@@ -135,6 +135,7 @@ func TestCheckProblems(t *testing.T) {
 				"a.pdf":          "%PDF",
 			},
 			warns: []string{
+				"message.md:4: no Event-ID: the calendar entry is known by its title and start, so a later message with a title changed by one word would add a second entry",
 				"message.md:7: no blank line after the headers; the text starts here",
 				"message.es.md: message.md has an Event and message.es.md has none: only some rows get the calendar file",
 				"message.es.md: message.es.md has 0 Attach lines and message.md has 1",

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	ics "github.com/arran4/golang-ical"
+
+	"github.com/mla-initiative/herald/internal/message"
 
 	// Event times name their zone (Europe/Amsterdam); Windows has no zone database for Go
 	// to read, so the program carries its own.
@@ -70,6 +73,24 @@ func parseEventTime(s string) (eventTime, error) {
 type eventFields struct {
 	summary, start, end, location, description string
 	sequence                                   int
+	free                                       bool // shown as free time: TRANSP:TRANSPARENT
+}
+
+// lastMoment is when the event ends, the end of its last day for an all-day event, and that
+// day or moment as people write it.
+func (f eventFields) lastMoment() (time.Time, string, error) {
+	s := f.end
+	if strings.TrimSpace(s) == "" {
+		s = f.start
+	}
+	e, err := parseEventTime(s)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	if e.allDay {
+		return e.t.AddDate(0, 0, 1), e.t.Format("2 January 2006"), nil
+	}
+	return e.t, e.t.Format("2 January 2006 15:04 MST"), nil
 }
 
 // maxSequence is the largest SEQUENCE a calendar program is sure to read: RFC 5545 makes it
@@ -102,7 +123,10 @@ func parseSequence(s string) (int, error) {
 // written in UTC: every calendar program, Outlook included, converts UTC to the reader's
 // zone, whereas a TZID needs a VTIMEZONE block that has to be generated from zone rules and
 // that Outlook is known to misread.
-func buildCalendar(f eventFields, uid string, stamp time.Time) ([]byte, error) {
+//
+// The organizer is the message's sender: iTIP (RFC 5546 §3.2.1) requires an ORGANIZER in a
+// PUBLISH, and strict readers (libical's restriction check) refuse the event without one.
+func buildCalendar(f eventFields, uid string, stamp time.Time, organizer message.Address) ([]byte, error) {
 	start, err := parseEventTime(f.start)
 	if err != nil {
 		return nil, fmt.Errorf("Event-Start: %w", err)
@@ -128,6 +152,11 @@ func buildCalendar(f eventFields, uid string, stamp time.Time) ([]byte, error) {
 	cal.SetCalscale("GREGORIAN")
 	ev := cal.AddEvent(uid)
 	ev.SetDtStampTime(stamp)
+	var params []ics.PropertyParameter
+	if cn := calendarParam(organizer.Name); cn != "" {
+		params = append(params, ics.WithCN(cn))
+	}
+	ev.SetOrganizer("mailto:"+organizer.Addr, params...)
 	// A calendar program replaces an entry it already has (same UID) only when the new one
 	// has a higher SEQUENCE (RFC 5545 §3.8.7.4).
 	ev.SetSequence(f.sequence)
@@ -146,12 +175,49 @@ func buildCalendar(f eventFields, uid string, stamp time.Time) ([]byte, error) {
 		ev.SetDescription(s)
 	}
 	ev.SetStatus(ics.ObjectStatusConfirmed)
+	if f.free {
+		// A save-the-date keeps the days free in the recipient's calendar until the
+		// invitation, a later SEQUENCE, makes them busy. Outlook reads its own property
+		// before TRANSP.
+		ev.SetTimeTransparency(ics.TransparencyTransparent)
+		ev.SetProperty("X-MICROSOFT-CDO-BUSYSTATUS", "FREE")
+	} else {
+		ev.SetTimeTransparency(ics.TransparencyOpaque)
+	}
 	// RFC 5545 lines end in CRLF; the library's default is LF on every system.
 	return []byte(cal.Serialize(ics.WithNewLineWindows)), nil
 }
 
-// eventUID is the calendar entry's identity: a digest of the event's title and start as the
-// default message file writes them. Sending again, in any language, or sending the
+// eventIDUID is the calendar entry's identity when the template names it with Event-ID: every
+// template and every language with the same Event-ID updates the same entry, whatever their
+// titles say.
+func eventIDUID(id string) string {
+	sum := sha256.Sum256([]byte("herald event-id\x00" + strings.TrimSpace(id)))
+	return hex.EncodeToString(sum[:16]) + "@herald"
+}
+
+// calendarParam makes text fit a parameter value such as the organizer's name. The library
+// writes parameter values unquoted, with a backslash before , ; : ' " and \, which RFC 5545
+// does not provide for (§3.1: a value with those characters is quoted, and cannot hold a
+// double quote or a control character) and strict readers refuse; a name has no need of
+// them, so they become spaces, and quotes typographic apostrophes.
+func calendarParam(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '"' || r == '\'':
+			return '’'
+		case r == ',' || r == ';' || r == ':' || r == '\\':
+			return ' '
+		case unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// eventUID is the calendar entry's identity without an Event-ID: a digest of the event's
+// title and start as the default message file writes them. Sending again, in any language, or sending the
 // invitation after the save-the-date with the same Event and Event-Start lines, updates
 // the entry already in the recipient's calendar instead of adding a second one.
 func eventUID(title, start string) string {

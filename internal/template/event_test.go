@@ -328,11 +328,11 @@ func TestEventSequenceDiffersByLanguage(t *testing.T) {
 func TestBuiltinInvitationUpdatesSaveTheDate(t *testing.T) {
 	row := map[string]string{
 		"Country": "Chile", "Authority": "Ministry of Justice", "Salutation": "Excellency",
-		"Title": "H.E. Mr", "FirstName": "Jean", "LastName": "Dupont", "Position": "Minister",
+		"Title": "H.E. Mr", "FullName": "Jean Dupont", "Position": "Minister",
 		"Email": "jean.dupont@justice.example", "Cc": "", "Language": "",
 	}
 	for _, lang := range []string{"", "fr", "es"} {
-		var uids, seqs []string
+		var uids, seqs, transp []string
 		for _, name := range []string{"save-the-date", "invitation"} {
 			fsys, err := templates.Folder(name)
 			if err != nil {
@@ -349,6 +349,11 @@ func TestBuiltinInvitationUpdatesSaveTheDate(t *testing.T) {
 			_, ev := parseCalendar(t, m.Calendar)
 			uids = append(uids, ev.Id())
 			seqs = append(seqs, prop(ev, ics.ComponentPropertySequence))
+			transp = append(transp, prop(ev, ics.ComponentPropertyTransp))
+		}
+		// The save-the-date leaves the days free; the invitation, its update, books them.
+		if got, want := strings.Join(transp, ","), "TRANSPARENT,OPAQUE"; got != want {
+			t.Errorf("language %q: TRANSP of save-the-date,invitation = %s, want %s", lang, got, want)
 		}
 		if uids[0] != uids[1] {
 			t.Errorf("language %q: UIDs %q, want the save-the-date's and the invitation's the same", lang, uids)

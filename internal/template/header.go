@@ -9,7 +9,7 @@ import (
 // their canonical spelling.
 var headerNames = []string{
 	"Subject", "From", "Reply-To", "To", "Cc", "Bcc", "Attach", "Language",
-	"Event", "Event-Start", "Event-End", "Event-Location", "Event-Description", "Event-Sequence",
+	"Event", "Event-ID", "Event-Start", "Event-End", "Event-Location", "Event-Description", "Event-Sequence", "Event-Show-As",
 }
 
 var canonicalHeader = func() map[string]string {

@@ -45,23 +45,26 @@ func tagStyles(rtl bool) map[string]string {
 	if rtl {
 		start, align = "right", "right"
 	}
-	text := fontFamily + "font-size:16px;line-height:1.6;" + textColor
+	// Outlook for Windows (the Word engine) takes a line-height as a minimum unless told
+	// otherwise, and reads a unitless one its own way, so line heights are in pixels; and draws the bullets of a list in its padding, which it ignores: lists are
+	// indented with a margin, which every program honours, and their padding is zero.
+	text := fontFamily + "font-size:16px;mso-line-height-rule:exactly;line-height:26px;" + textColor
 	return map[string]string{
 		"p":          "margin:0 0 16px 0;" + text,
-		"h1":         "margin:0 0 16px 0;" + fontFamily + "font-size:24px;line-height:1.3;font-weight:bold;" + textColor,
-		"h2":         "margin:24px 0 12px 0;" + fontFamily + "font-size:20px;line-height:1.3;font-weight:bold;" + textColor,
-		"h3":         "margin:20px 0 8px 0;" + fontFamily + "font-size:18px;line-height:1.3;font-weight:bold;" + textColor,
-		"h4":         "margin:16px 0 8px 0;" + fontFamily + "font-size:16px;line-height:1.3;font-weight:bold;" + textColor,
-		"h5":         "margin:16px 0 8px 0;" + fontFamily + "font-size:16px;line-height:1.3;font-weight:bold;" + textColor,
-		"h6":         "margin:16px 0 8px 0;" + fontFamily + "font-size:16px;line-height:1.3;font-weight:bold;" + textColor,
-		"ul":         "margin:0 0 16px 0;padding-" + start + ":28px;" + text,
-		"ol":         "margin:0 0 16px 0;padding-" + start + ":28px;" + text,
+		"h1":         "margin:0 0 16px 0;" + fontFamily + "font-size:24px;mso-line-height-rule:exactly;line-height:31px;font-weight:bold;" + textColor,
+		"h2":         "margin:24px 0 12px 0;" + fontFamily + "font-size:20px;mso-line-height-rule:exactly;line-height:26px;font-weight:bold;" + textColor,
+		"h3":         "margin:20px 0 8px 0;" + fontFamily + "font-size:18px;mso-line-height-rule:exactly;line-height:23px;font-weight:bold;" + textColor,
+		"h4":         "margin:16px 0 8px 0;" + fontFamily + "font-size:16px;mso-line-height-rule:exactly;line-height:21px;font-weight:bold;" + textColor,
+		"h5":         "margin:16px 0 8px 0;" + fontFamily + "font-size:16px;mso-line-height-rule:exactly;line-height:21px;font-weight:bold;" + textColor,
+		"h6":         "margin:16px 0 8px 0;" + fontFamily + "font-size:16px;mso-line-height-rule:exactly;line-height:21px;font-weight:bold;" + textColor,
+		"ul":         "margin:0 0 16px 0;margin-" + start + ":28px;padding:0;" + text,
+		"ol":         "margin:0 0 16px 0;margin-" + start + ":28px;padding:0;" + text,
 		"li":         "margin:0 0 6px 0;" + text,
 		"blockquote": "margin:0 0 16px 0;padding-" + start + ":16px;border-" + start + ":3px solid #c8c8c8;color:#444444;",
 		"a":          "color:" + linkColor + ";text-decoration:underline;",
 		"table":      "border-collapse:collapse;margin:0 0 16px 0;",
-		"th":         "border:1px solid #c8c8c8;padding:6px 10px;vertical-align:top;font-weight:bold;text-align:" + align + ";" + fontFamily + "font-size:15px;line-height:1.4;" + textColor,
-		"td":         "border:1px solid #c8c8c8;padding:6px 10px;vertical-align:top;" + fontFamily + "font-size:15px;line-height:1.4;" + textColor,
+		"th":         "border:1px solid #c8c8c8;padding:6px 10px;vertical-align:top;font-weight:bold;text-align:" + align + ";" + fontFamily + "font-size:15px;mso-line-height-rule:exactly;line-height:21px;" + textColor,
+		"td":         "border:1px solid #c8c8c8;padding:6px 10px;vertical-align:top;" + fontFamily + "font-size:15px;mso-line-height-rule:exactly;line-height:21px;" + textColor,
 		"hr":         "border:0;border-top:1px solid #c8c8c8;margin:24px 0;height:0;",
 		"img":        "max-width:100%;height:auto;border:0;display:inline-block;",
 		"code":       "font-family:Consolas,Menlo,Courier New,monospace;font-size:90%;",
@@ -241,11 +244,14 @@ func newLayout(lang string, rtl bool) layout {
 	const bg = "#f3f2ee"
 	return layout{
 		head: [2]string{
-			"<!DOCTYPE html>\n<html" + langAttr + ` dir="` + dir + `">` + "\n<head>\n" +
+			"<!DOCTYPE html>\n<html" + langAttr + ` dir="` + dir + `" xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office">` + "\n<head>\n" +
 				`<meta charset="utf-8">` + "\n" +
 				`<meta name="viewport" content="width=device-width, initial-scale=1">` + "\n" +
 				`<meta name="x-apple-disable-message-reformatting">` + "\n" +
 				`<meta name="color-scheme" content="light">` + "\n" +
+				// Outlook for Windows scales a message written for 96 dots per inch wrongly
+				// on screens set to 120 unless told.
+				`<!--[if mso]><xml><o:OfficeDocumentSettings><o:AllowPNG/><o:PixelsPerInch>96</o:PixelsPerInch></o:OfficeDocumentSettings></xml><![endif]-->` + "\n" +
 				"<title>",
 			"</title>\n</head>\n" +
 				`<body style="margin:0;padding:0;background-color:` + bg + `;">` + "\n" +
@@ -253,7 +259,7 @@ func newLayout(lang string, rtl bool) layout {
 				`<tr><td align="center" style="padding:24px 8px;">` + "\n" +
 				`<!--[if mso]><table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->` + "\n" +
 				`<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:640px;background-color:#ffffff;border:1px solid #dcdad2;">` + "\n" +
-				`<tr><td dir="` + dir + `" style="padding:32px 36px;text-align:` + align + ";" + fontFamily + "font-size:16px;line-height:1.6;" + textColor + `">` + "\n",
+				`<tr><td dir="` + dir + `" style="padding:32px 36px;text-align:` + align + ";" + fontFamily + "font-size:16px;mso-line-height-rule:exactly;line-height:26px;" + textColor + `">` + "\n",
 		},
 		foot: "</td></tr>\n</table>\n" +
 			"<!--[if mso]></td></tr></table><![endif]-->\n" +

@@ -34,6 +34,7 @@ func (t *Template) Render(row map[string]string, lang string) (*message.Message,
 		row = map[string]string{}
 	}
 	r := rendering{t: t, v: v, row: row}
+	v.rendered.Add(1)
 	m := &message.Message{Date: t.opt.Now()}
 
 	subject, err := r.header("Subject")
@@ -66,7 +67,7 @@ func (t *Template) Render(row map[string]string, lang string) (*message.Message,
 			if err != nil {
 				return nil, nil, err
 			}
-			if m.Calendar, err = buildCalendar(f, v.uid, t.opt.Now()); err != nil {
+			if m.Calendar, err = buildCalendar(f, v.uid, t.opt.Now(), m.From); err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", v.file, err)
 			}
 		}
@@ -165,6 +166,8 @@ func (r *rendering) list(header, column string) ([]message.Address, error) {
 	var s string
 	if p := r.v.headers[header]; p != nil && p.addrs != nil {
 		return slices.Clip(p.addrs), nil
+	} else if p != nil && p.named != nil {
+		return r.named(p)
 	} else if p != nil {
 		var err error
 		if s, err = r.exec(p); err != nil {
@@ -181,6 +184,41 @@ func (r *rendering) list(header, column string) ([]message.Address, error) {
 		return nil, r.errorf(header, "%v", err)
 	}
 	r.notices = append(r.notices, notices...)
+	return list, nil
+}
+
+// named renders a header of the form {{.Email | named .Title .FullName}} without going
+// through text: the cell's addresses are read once, and the name is given to the first
+// address that has none, as the function named does. It is the To of every built-in
+// template, rendered for every row.
+func (r *rendering) named(p *part) ([]message.Address, error) {
+	cell := r.row[p.named.column]
+	if message.ContainsControl(cell) {
+		return nil, r.errorf(p.header, "the value contains a control character, as from a line break in a cell: %q", cell)
+	}
+	list, notices, err := message.ParseList(cell)
+	if err != nil {
+		return nil, r.errorf(p.header, "%v", err)
+	}
+	r.notices = append(r.notices, notices...)
+	if len(list) > 0 && list[0].Name == "" {
+		var b strings.Builder
+		for _, part := range p.named.name {
+			v := part.text
+			if part.column != "" {
+				v = r.row[part.column]
+			}
+			if v = strings.TrimSpace(v); v != "" {
+				if b.Len() > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString(v)
+			}
+		}
+		if name := collapseSpaces(b.String()); name != "" && !message.ContainsControl(name) {
+			list[0].Name = name
+		}
+	}
 	return list, nil
 }
 
@@ -222,7 +260,7 @@ func (r *rendering) attachments(m *message.Message) error {
 	}
 	m.Attachments = make([]message.File, 0, n)
 	static := r.v.staticAt
-	for _, p := range r.v.attach {
+	for i, p := range r.v.attach {
 		var c string
 		if p.tmpl == nil {
 			if strings.TrimSpace(p.value) == "" {
@@ -237,6 +275,7 @@ func (r *rendering) attachments(m *message.Message) error {
 			if strings.TrimSpace(s) == "" {
 				continue // {{if .Letter}}letters/{{.Letter}}{{end}} attaches nothing to some rows
 			}
+			r.v.attachUsed[i].Add(1)
 			if c, err = cleanPath(s); err != nil {
 				return r.errorf("Attach", "%v", err)
 			}
@@ -252,7 +291,7 @@ func (r *rendering) attachments(m *message.Message) error {
 
 // eventFields renders the Event headers for this row.
 func (r *rendering) eventFields() (eventFields, error) {
-	f := eventFields{sequence: r.v.sequence}
+	f := eventFields{sequence: r.v.sequence, free: r.v.free}
 	for _, h := range []struct {
 		name string
 		dst  *string
@@ -280,7 +319,7 @@ func (v *variant) eventFields() eventFields {
 	return eventFields{
 		summary: value("Event"), start: value("Event-Start"), end: value("Event-End"),
 		location: value("Event-Location"), description: value("Event-Description"),
-		sequence: v.sequence,
+		sequence: v.sequence, free: v.free,
 	}
 }
 

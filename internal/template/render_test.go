@@ -72,7 +72,7 @@ func TestRenderFixture(t *testing.T) {
 		t.Errorf("HTML does not show the emblem inline:\n%s", m.HTML)
 	}
 	for _, s := range []string{
-		"<!DOCTYPE html>\n<html lang=\"en\" dir=\"ltr\">",
+		"<!DOCTYPE html>\n<html lang=\"en\" dir=\"ltr\" xmlns:v=\"urn:schemas-microsoft-com:vml\" xmlns:o=\"urn:schemas-microsoft-com:office:office\">",
 		`<meta charset="utf-8">`,
 		"<title>Save the date — Signing Conference, The Hague, 14–15 February 2024 (Chile)</title>",
 		"Excellency Dupont,</p>",
@@ -124,7 +124,7 @@ The co-hosts
 	if want := "Réservez la date — Conférence de signature, La Haye, 14–15 février 2024 (Chile)"; fr.Subject != want {
 		t.Errorf("French subject = %q, want %q", fr.Subject, want)
 	}
-	if !strings.Contains(fr.HTML, `<html lang="fr" dir="ltr">`) || !strings.Contains(fr.HTML, "d&rsquo;informer Ministry of Justice") {
+	if !strings.Contains(fr.HTML, `<html lang="fr" dir="ltr" `) || !strings.Contains(fr.HTML, "d&rsquo;informer Ministry of Justice") {
 		t.Errorf("French HTML is not the French variant:\n%s", fr.HTML)
 	}
 }
@@ -690,9 +690,9 @@ func TestLanguages(t *testing.T) {
 		}
 	}
 	for lang, want := range map[string]string{
-		"fr-be": `<html lang="fr-BE" dir="ltr">`,
-		"ar":    `<html lang="ar" dir="rtl">`,
-		"":      `<html lang="en" dir="ltr">`,
+		"fr-be": `<html lang="fr-BE" dir="ltr" `,
+		"ar":    `<html lang="ar" dir="rtl" `,
+		"":      `<html lang="en" dir="ltr" `,
 	} {
 		m, _, err := tp.Render(testRow(), lang)
 		if err != nil {
@@ -715,7 +715,7 @@ func TestLanguages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(m.HTML, `<html lang="fr" dir="ltr">`) {
+	if !strings.Contains(m.HTML, `<html lang="fr" dir="ltr" `) {
 		t.Errorf("HTML of a French message.md lacks lang=\"fr\"")
 	}
 }

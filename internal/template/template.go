@@ -13,10 +13,13 @@ import (
 	_ "image/png"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"text/template/parse"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +34,10 @@ import (
 type Options struct {
 	// From and ReplyTo, when not empty, replace the template's From and Reply-To headers.
 	From, ReplyTo string
+	// Facts are the campaign facts set for this run, by key: "venue" for every language,
+	// "venue.fr" for one (see ParseFactKey). They take precedence over the defaults of the
+	// folder's facts.toml, fact by fact.
+	Facts map[string]string
 	// Now gives the Date of every message and the DTSTAMP of calendar files; nil means
 	// time.Now.
 	Now func() time.Time
@@ -50,6 +57,8 @@ type Template struct {
 
 	from    *message.Address // from Options.From
 	replyTo []message.Address
+
+	factValues map[string]string // Options.Facts over the folder's facts.toml
 }
 
 // variant is one language of the template: message.md or message.html and what goes with it.
@@ -73,7 +82,19 @@ type variant struct {
 	event    bool
 	uid      string
 	sequence int    // Event-Sequence, the version of the calendar entry
-	calendar []byte // when no Event header has a placeholder
+	free     bool   // Event-Show-As: free
+	calendar []byte // when no Event header has a placeholder and the sender is known
+
+	textFuncs texttemplate.FuncMap
+	htmlFuncs htmltemplate.FuncMap
+	facts     map[string]string // the value of each fact used, or its marker
+	factsHTML map[string]any    // the same for the HTML part
+	unset     []unsetFact
+	required  []FieldUse
+	// attachUsed counts, for each Attach line with a placeholder, the rows it attached a
+	// file to, so that a line that attaches nothing to anyone is found.
+	attachUsed []atomic.Int64
+	rendered   atomic.Int64 // messages rendered
 
 	err error // the first error of this file: Render refuses to use it
 }
@@ -88,7 +109,69 @@ type part struct {
 	addrs  []message.Address      // an address header's value when it has no action, parsed
 	tmpl   *texttemplate.Template // nil when it has no action, and for bodies
 	fields []fieldRef
+	uses   []fieldUse
+	facts  []factUse
+	named  *namedHeader // an address header {{.Email | named .Title .FullName}}
 	broken bool
+}
+
+// namedHeader is an address header made of one column given a name by named: rendered
+// directly, it costs one reading of the addresses instead of three.
+type namedHeader struct {
+	column string // the addresses
+	name   []namedPart
+}
+
+// namedPart is a column, or a text, of the name.
+type namedPart struct{ column, text string }
+
+// namedPattern recognises {{.X | named …}} and {{named … .X}} whose name parts are columns
+// and texts, nothing around the action.
+func namedPattern(tt *texttemplate.Template) *namedHeader {
+	root := tt.Tree.Root
+	if len(root.Nodes) != 1 || len(tt.Templates()) != 1 {
+		return nil
+	}
+	a, ok := root.Nodes[0].(*parse.ActionNode)
+	if !ok || len(a.Pipe.Decl) > 0 {
+		return nil
+	}
+	var args []parse.Node
+	switch cmds := a.Pipe.Cmds; len(cmds) {
+	case 1:
+		args = cmds[0].Args
+	case 2:
+		if len(cmds[0].Args) != 1 {
+			return nil
+		}
+		args = append(slices.Clone(cmds[1].Args), cmds[0].Args[0])
+	default:
+		return nil
+	}
+	if id, ok := args[0].(*parse.IdentifierNode); !ok || id.Ident != "named" || len(args) < 2 {
+		return nil
+	}
+	field := func(n parse.Node) (string, bool) {
+		if f, ok := n.(*parse.FieldNode); ok && len(f.Ident) == 1 {
+			return f.Ident[0], true
+		}
+		return "", false
+	}
+	h := &namedHeader{}
+	var ok2 bool
+	if h.column, ok2 = field(args[len(args)-1]); !ok2 {
+		return nil
+	}
+	for _, n := range args[1 : len(args)-1] {
+		if c, ok := field(n); ok {
+			h.name = append(h.name, namedPart{column: c})
+		} else if s, ok := n.(*parse.StringNode); ok {
+			h.name = append(h.name, namedPart{text: s.Text})
+		} else {
+			return nil
+		}
+	}
+	return h
 }
 
 type fieldRef struct {
@@ -96,7 +179,8 @@ type fieldRef struct {
 	line int
 }
 
-// funcs are the functions templates may call besides Go's built-ins.
+// funcs are the functions templates may call besides Go's built-ins. fact stands here for
+// parsing only: each variant executes its own, which knows the variant's language.
 var funcs = map[string]any{
 	"default": func(def, value string) string {
 		if strings.TrimSpace(value) == "" {
@@ -107,6 +191,46 @@ var funcs = map[string]any{
 	"upper": strings.ToUpper,
 	"lower": strings.ToLower,
 	"trim":  strings.TrimSpace,
+	"fact":  func(name string) string { return "" },
+	"named": named,
+}
+
+// variantFuncs are the functions of one variant's templates: funcs, with the facts of its
+// language.
+func (v *variant) makeFuncs() {
+	v.textFuncs = texttemplate.FuncMap{}
+	for k, f := range funcs {
+		v.textFuncs[k] = f
+	}
+	v.textFuncs["fact"] = func(name string) string { return v.facts[name] }
+	v.htmlFuncs = htmltemplate.FuncMap(maps.Clone(v.textFuncs))
+	v.htmlFuncs["factHTML"] = func(name string) any { return v.factsHTML[name] }
+}
+
+// named gives the person's name to the first address of a list that has none of its own:
+// {{.Email | named .Title .FullName}} makes "lferreyra@cancilleria.example" into
+// "Dra. Lucía Belén Ferreyra <lferreyra@cancilleria.example>". The name is the arguments
+// but the last, empty ones left out; the last is the list. An address that has a name in
+// its cell keeps it, and the other addresses of the cell (an office's, a colleague's) are
+// left without a name, since the person's name is not theirs. A list that cannot be read
+// is returned as it is, for the To header to report.
+func named(args ...string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	list, _, err := message.ParseList(args[len(args)-1])
+	if err != nil || len(list) == 0 {
+		return args[len(args)-1]
+	}
+	name := collapseSpaces(strings.Join(args[:len(args)-1], " "))
+	if name != "" && !message.ContainsControl(name) && list[0].Name == "" {
+		list[0].Name = name
+	}
+	parts := make([]string, len(list))
+	for i, a := range list {
+		parts[i] = a.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Load reads the template folder fsys. name is how messages refer to the folder
@@ -172,6 +296,8 @@ func Load(fsys fs.FS, name string, opt Options) (*Template, error) {
 	slices.Sort(tags) // "" first
 
 	t.loadSettings()
+	t.factValues = MergeFacts(opt.Facts, t.loadFactsFile())
+	t.checkFactValues()
 	var first *variant
 	for _, key := range tags {
 		f := byTag[key]
@@ -214,9 +340,14 @@ func Load(fsys fs.FS, name string, opt Options) (*Template, error) {
 		t.variants = append(t.variants, v)
 	}
 	t.checkConsistency()
+	t.reportUnset()
 	for _, v := range t.variants {
 		for _, p := range t.problems {
-			if !p.Warning && (p.File == v.file || p.File == "" || p.File == v.txtFile && v.txtFile != "") {
+			// A value still to be set shows as a marker: the variant can be previewed.
+			if errors.Is(p.Err, ErrUnset) {
+				continue
+			}
+			if !p.Warning && (p.File == v.file || p.File == "" || p.File == FactsFile || p.File == v.txtFile && v.txtFile != "") {
 				v.err = errors.New(p.String())
 				break
 			}
@@ -322,20 +453,19 @@ func (t *Template) loadVariant(main, txt string, first *variant) (*variant, erro
 	if tag != "" {
 		v.lang = language.Make(tag).String()
 	}
+	v.makeFuncs()
 
 	t.checkUTF8(main, src)
 	pf := parseFile(main, string(src))
 	t.problems = append(t.problems, pf.problems...)
 	for _, h := range pf.headers {
-		p := t.newPart(main, h.line, h.name, h.value)
+		p := t.newPart(v, main, h.line, h.name, h.value)
 		if h.name == "Attach" {
 			v.attach = append(v.attach, p)
 		} else {
 			v.headers[h.name] = p
 		}
 	}
-	t.checkHeaders(v, first)
-
 	body := &part{file: main, line: pf.bodyLine}
 	t.parseCheck(body, pf.body)
 	v.bodies = append(v.bodies, body)
@@ -343,18 +473,30 @@ func (t *Template) loadVariant(main, txt string, first *variant) (*variant, erro
 		t.problems = append(t.problems, fault{File: main, Line: pf.bodyLine, Warning: true, Message: "the message has no text"})
 	}
 	var textBody *part
+	var textSrc0 string
 	if txt != "" {
 		tsrc, err := fs.ReadFile(t.files.fsys, txt)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s in %s: %w", txt, t.name, err)
 		}
 		t.checkUTF8(txt, tsrc)
+		textSrc0 = normalizeSource(string(tsrc))
 		textBody = &part{file: txt, line: 1}
-		t.parseCheck(textBody, normalizeSource(string(tsrc)))
+		t.parseCheck(textBody, textSrc0)
 		v.bodies = append(v.bodies, textBody)
-		if !textBody.broken {
-			v.text = t.parseText(txt, normalizeSource(string(tsrc)))
-		}
+	}
+
+	// The facts a file uses are known once all of it is parsed, and their values once its
+	// language is: only then can the headers made of facts alone be worked out, once for
+	// every row.
+	t.checkLanguage(v)
+	t.resolveFacts(v)
+	t.foldHeaders(v)
+	v.findRequired()
+	v.attachUsed = make([]atomic.Int64, len(v.attach))
+	t.checkHeaders(v, first)
+	if textBody != nil && !textBody.broken {
+		v.text = t.parseText(v, txt, textSrc0)
 	}
 	if body.broken {
 		return v, nil
@@ -388,8 +530,17 @@ func (t *Template) loadVariant(main, txt string, first *variant) (*variant, erro
 		textSrc = htmlToText(htmlSrc, ts)
 	}
 
-	h, err := htmltemplate.New(main).Funcs(htmltemplate.FuncMap(funcs)).Option("missingkey=error").Parse(ts.restore(htmlSrc))
+	// The facts are known: those printed as text are put in once, here.
+	htmlSrc = inlineTextFacts(htmlSrc, ts, v.facts, v.htmlFuncs)
+	textSrc = inlinePlainFacts(textSrc, ts, v.facts)
+	h, err := htmltemplate.New(main).Funcs(v.htmlFuncs).Option("missingkey=error").Parse(ts.restore(htmlSrc))
 	if err == nil {
+		for _, tmpl := range h.Templates() {
+			if tmpl.Tree != nil {
+				markHTMLFacts(tmpl.Tree.Root, v.facts)
+				inlineFacts(tmpl.Tree.Root, v.facts)
+			}
+		}
 		// html/template works out its escaping on the first execution; do it now so that an
 		// action it cannot escape is found before any message is rendered.
 		var escErr *htmltemplate.Error
@@ -407,7 +558,7 @@ func (t *Template) loadVariant(main, txt string, first *variant) (*variant, erro
 	}
 	v.html = h
 	if v.text == nil {
-		v.text = t.parseText(main, ts.restore(textSrc))
+		v.text = t.parseText(v, main, ts.restore(textSrc))
 	}
 	return v, nil
 }
@@ -421,18 +572,24 @@ func primary(tag string) string {
 	return strings.ToLower(tag)
 }
 
-// parseText parses an executable text template. Its source has been checked already.
-func (t *Template) parseText(name, src string) *texttemplate.Template {
-	tt, err := texttemplate.New(name).Funcs(funcs).Option("missingkey=error").Parse(src)
+// parseText parses an executable text template. Its source has been checked already. The
+// variant's facts are known: they are put in as text.
+func (t *Template) parseText(v *variant, name, src string) *texttemplate.Template {
+	tt, err := texttemplate.New(name).Funcs(v.textFuncs).Option("missingkey=error").Parse(src)
 	if err != nil {
 		t.problem(name, 0, "the text part cannot be a template: %s", trimTemplateError(err.Error()))
 		return nil
+	}
+	for _, tmpl := range tt.Templates() {
+		if tmpl.Tree != nil {
+			inlineFacts(tmpl.Tree.Root, v.facts)
+		}
 	}
 	return tt
 }
 
 // newPart makes a header's template.
-func (t *Template) newPart(file string, line int, header, src string) *part {
+func (t *Template) newPart(v *variant, file string, line int, header, src string) *part {
 	p := &part{file: file, header: header, line: line, src: src}
 	if !strings.Contains(src, "{{") {
 		p.value = src
@@ -442,12 +599,15 @@ func (t *Template) newPart(file string, line int, header, src string) *part {
 	if p.broken {
 		return p
 	}
-	tt, err := texttemplate.New(file).Funcs(funcs).Option("missingkey=error").Parse(src)
+	tt, err := texttemplate.New(file).Funcs(v.textFuncs).Option("missingkey=error").Parse(src)
 	if err != nil { // parseCheck parsed the same text
 		p.broken = true
 		return p
 	}
 	p.tmpl = tt
+	if isAddressHeader(header) && header != "From" {
+		p.named = namedPattern(tt)
+	}
 	return p
 }
 
@@ -480,6 +640,25 @@ func (t *Template) parseCheck(p *part, src string) {
 		t.problems = append(t.problems, fault{File: p.file, Line: line, Message: where + bad.message, Hint: callHint})
 	}
 	p.fields = collectFields(tt)
+	uses := collectUses(tt)
+	p.uses, p.facts = uses.fields, uses.facts
+	for _, bad := range uses.badFacts {
+		p.broken = true
+		where, line := "", bad.line
+		if p.header != "" {
+			where, line = p.header+": ", p.line
+		}
+		t.problems = append(t.problems, fault{File: p.file, Line: line, Message: where + bad.message})
+	}
+	if p.header != "" {
+		// A header is one line: the uses are on it, whatever the parse tree says.
+		for i := range p.uses {
+			p.uses[i].line = p.line
+		}
+		for i := range p.facts {
+			p.facts[i].line = p.line
+		}
+	}
 }
 
 const callHint = "and, or, eq and index take their arguments after the name, as in {{if and .Title .LastName}}; not and len take one; see the list of functions in the template manual (herald check shows the columns)"
@@ -487,7 +666,7 @@ const callHint = "and, or, eq and index take their arguments after the name, as 
 func templateHint(msg string) string {
 	switch {
 	case strings.Contains(msg, "function") && strings.Contains(msg, "not defined"):
-		return "the functions are default, upper, lower and trim, and Go's built-ins (eq, ne, if, and, or, not, printf …); a column is written with a dot: {{.Country}}"
+		return "the functions are default, upper, lower, trim, fact and named, and Go's built-ins (eq, ne, if, and, or, not, printf …); a column is written with a dot: {{.Country}}"
 	case strings.Contains(msg, "unexpected EOF"), strings.Contains(msg, "missing end"):
 		return "every {{if …}}, {{range …}} and {{with …}} needs its {{end}}"
 	case strings.Contains(msg, "bad character"):
@@ -533,24 +712,9 @@ func trimTemplateError(s string) string {
 	return s
 }
 
-// checkHeaders finds what is wrong with a variant's headers without a workbook.
-func (t *Template) checkHeaders(v *variant, first *variant) {
-	subj := v.headers["Subject"]
-	switch {
-	case subj == nil:
-		t.problems = append(t.problems, fault{
-			File: v.file, Line: 1, Message: "no Subject header",
-			Hint: "start the file with a line such as \"Subject: Save the date\", then an empty line, then the text",
-		})
-	case subj.tmpl == nil && !subj.broken && strings.TrimSpace(subj.value) == "":
-		t.problem(v.file, subj.line, "Subject is empty")
-	}
-	for _, name := range []string{"Subject", "Event", "Event-Location", "Event-Description", "Event-Start", "Event-End", "Language"} {
-		if p := v.headers[name]; p != nil && p.tmpl == nil && message.ContainsControl(p.value) {
-			t.problem(v.file, p.line, "%s contains a control character", name)
-		}
-	}
-
+// checkLanguage works out the language of the variant: its file name's, else its Language
+// header, else English.
+func (t *Template) checkLanguage(v *variant) {
 	if p := v.headers["Language"]; p != nil {
 		lang := strings.TrimSpace(p.value)
 		tag, err := language.Parse(lang)
@@ -569,25 +733,124 @@ func (t *Template) checkHeaders(v *variant, first *variant) {
 	if v.tag == "" && v.lang == "" {
 		v.lang = "en"
 	}
+}
+
+// foldHeaders works out, once, the headers that read nothing of the row (text and facts):
+// they are then values, like headers without a placeholder. An address header that prints a
+// fact still to be set gets an address that stands for it.
+func (t *Template) foldHeaders(v *variant) {
+	for _, p := range v.parts() {
+		if p.tmpl == nil || p.header == "" {
+			continue
+		}
+		if readsData(p.tmpl) {
+			for _, tmpl := range p.tmpl.Templates() {
+				if tmpl.Tree != nil {
+					inlineFacts(tmpl.Tree.Root, v.facts)
+				}
+			}
+			continue
+		}
+		if isAddressHeader(p.header) {
+			for _, u := range p.facts {
+				if _, ok := v.facts[u.name]; ok && u.required && v.facts[u.name] == marker(u.name) {
+					p.tmpl, p.value = nil, ""
+					p.addrs = []message.Address{placeholderAddress(u.name)}
+					break
+				}
+			}
+			if p.addrs != nil {
+				continue
+			}
+		}
+		var b strings.Builder
+		if err := p.tmpl.Execute(&b, nil); err != nil {
+			t.problem(p.file, p.line, "%s: %s", p.header, execError(err))
+			p.broken = true
+			continue
+		}
+		p.tmpl, p.value = nil, b.String()
+	}
+}
+
+func isAddressHeader(name string) bool {
+	switch name {
+	case "From", "Reply-To", "To", "Cc", "Bcc":
+		return true
+	}
+	return false
+}
+
+// FieldUse is a place where a variant prints a column as it is, so that an empty cell would
+// leave a gap in the message.
+type FieldUse struct {
+	Column string // the column's identifier, such as Salutation
+	File   string // message.fr.md
+	Line   int
+}
+
+// findRequired lists the columns the variant prints as they are, the first use of each
+// (see uses.go). Cc, Bcc and Attach are left out: empty, they mean no copy and no file.
+func (v *variant) findRequired() {
+	seen := map[string]bool{}
+	for _, p := range v.parts() {
+		switch p.header {
+		case "Cc", "Bcc", "Attach":
+			continue
+		}
+		for _, u := range p.uses {
+			if u.required && !seen[u.name] {
+				seen[u.name] = true
+				v.required = append(v.required, FieldUse{Column: u.name, File: p.file, Line: u.line})
+			}
+		}
+	}
+}
+
+// checkHeaders finds what is wrong with a variant's headers without a workbook.
+func (t *Template) checkHeaders(v *variant, first *variant) {
+	subj := v.headers["Subject"]
+	switch {
+	case subj == nil:
+		t.problems = append(t.problems, fault{
+			File: v.file, Line: 1, Message: "no Subject header",
+			Hint: "start the file with a line such as \"Subject: Save the date\", then an empty line, then the text",
+		})
+	case subj.tmpl == nil && !subj.broken && strings.TrimSpace(subj.value) == "":
+		t.problem(v.file, subj.line, "Subject is empty")
+	}
+	for _, name := range []string{"Subject", "Event", "Event-Location", "Event-Description", "Event-Start", "Event-End", "Language"} {
+		if p := v.headers[name]; p != nil && p.tmpl == nil && message.ContainsControl(p.value) {
+			t.problem(v.file, p.line, "%s contains a control character", name)
+		}
+	}
 
 	if p := v.headers["From"]; p != nil && p.tmpl == nil && !p.broken && t.opt.From == "" {
-		a, notices, err := message.ParseAddress(p.value)
-		if err != nil {
-			t.problem(v.file, p.line, "From: %v", err)
+		if p.addrs != nil {
+			v.from = &p.addrs[0] // a fact still to be set
 		} else {
-			v.from = &a
+			a, notices, err := message.ParseAddress(p.value)
+			if err != nil {
+				t.problem(v.file, p.line, "From: %v", err)
+			} else {
+				v.from = &a
+			}
+			t.addNotices(v.file, p.line, "From", notices)
 		}
-		t.addNotices(v.file, p.line, "From", notices)
 	}
 	if v.headers["From"] == nil && strings.TrimSpace(t.opt.From) == "" {
+		// The built-in templates have no sender: the ministry's is for the user to give.
+		// Until then the messages show a placeholder, which send refuses.
+		a := placeholderAddress("sender")
+		v.from = &a
 		t.problems = append(t.problems, fault{
-			File: v.file, Line: 1, Message: "no sender: no From header and no From setting",
-			Hint: "add a line such as \"From: MLA Initiative <mla-initiative@example.org>\", or give the --from setting",
+			File: v.file, Line: 1, Message: "no sender: no From header and no From setting", Err: &UnsetError{Setting: "--from"},
+			Hint: "give the sender: --from \"Name <address>\", or from = \"Name <address>\" in herald.toml (or the variable HERALD_FROM); a template may also have its own From line",
 		})
 	}
 	for _, name := range []string{"Reply-To", "To", "Cc", "Bcc"} {
 		p := v.headers[name]
-		if p == nil || p.tmpl != nil || p.broken || name == "Reply-To" && t.opt.ReplyTo != "" {
+		if p == nil || p.tmpl != nil || p.broken || p.addrs != nil || name == "Reply-To" && t.opt.ReplyTo != "" {
 			continue
 		}
 		list, notices, err := message.ParseList(p.value)
@@ -606,7 +869,13 @@ func (t *Template) checkHeaders(v *variant, first *variant) {
 
 	var total int64
 	for _, p := range v.attach {
-		if p.tmpl != nil || p.broken || strings.TrimSpace(p.value) == "" {
+		if p.tmpl == nil && !p.broken && strings.TrimSpace(p.value) == "" {
+			// Every message would go without the file, and nothing would say so.
+			t.problem(v.file, p.line, "Attach names no file").Hint =
+				"write the file's path after Attach:, as in \"Attach: programme.pdf\", or remove the line"
+			continue
+		}
+		if p.tmpl != nil || p.broken {
 			continue
 		}
 		c, err := cleanPath(p.value)
@@ -632,12 +901,12 @@ func (t *Template) checkHeaders(v *variant, first *variant) {
 	t.checkEvent(v, first)
 }
 
-// checkEvent validates the Event headers and, when none has a placeholder, writes the
-// calendar file once for every message of this language.
+// checkEvent validates the Event headers and, when none has a placeholder and the sender is
+// known, writes the calendar file once for every message of this language.
 func (t *Template) checkEvent(v *variant, first *variant) {
 	ev, start := v.headers["Event"], v.headers["Event-Start"]
 	var others []string
-	for _, n := range []string{"Event-Start", "Event-End", "Event-Location", "Event-Description", "Event-Sequence"} {
+	for _, n := range []string{"Event-ID", "Event-Start", "Event-End", "Event-Location", "Event-Description", "Event-Sequence", "Event-Show-As"} {
 		if v.headers[n] != nil {
 			others = append(others, n)
 		}
@@ -654,13 +923,33 @@ func (t *Template) checkEvent(v *variant, first *variant) {
 		return
 	}
 	v.event = true
+	static := true
+	// The entry's identity is the default file's: every language updates the same entry.
 	basis := v
 	if first != nil && first.headers["Event"] != nil && first.headers["Event-Start"] != nil {
 		basis = first
 	}
-	v.uid = eventUID(rawValue(basis.headers["Event"]), rawValue(basis.headers["Event-Start"]))
+	if p := v.headers["Event-ID"]; p != nil && (p.tmpl != nil || p.broken || strings.TrimSpace(p.value) == "") {
+		t.problem(v.file, p.line, "Event-ID must be a fixed text, without a placeholder").Hint = eventIDHint
+		static = false
+	}
+	switch id := basis.headers["Event-ID"]; {
+	case id != nil:
+		v.uid = eventIDUID(rawValue(id))
+		if own := v.headers["Event-ID"]; v != basis && (own == nil || strings.TrimSpace(own.src) != strings.TrimSpace(id.src)) {
+			t.problems = append(t.problems, fault{File: v.file, Warning: true,
+				Message: fmt.Sprintf("the Event-ID of %s is used for this language too, so that every language updates the same calendar entry", basis.file),
+				Hint:    "give every language the same Event-ID line"})
+		}
+	default:
+		v.uid = eventUID(rawValue(basis.headers["Event"]), rawValue(basis.headers["Event-Start"]))
+		if v == basis {
+			t.problems = append(t.problems, fault{File: v.file, Line: ev.line, Warning: true,
+				Message: "no Event-ID: the calendar entry is known by its title and start, so a later message with a title changed by one word would add a second entry",
+				Hint:    eventIDHint})
+		}
+	}
 
-	static := true
 	if p := v.headers["Event-Sequence"]; p != nil {
 		// A version that changed from row to row would make calendars keep whichever
 		// message came last with the highest number, not the latest one.
@@ -672,6 +961,17 @@ func (t *Template) checkEvent(v *variant, first *variant) {
 			static = false
 		} else {
 			v.sequence = n
+		}
+	}
+	if p := v.headers["Event-Show-As"]; p != nil {
+		switch strings.ToLower(strings.TrimSpace(p.value)) {
+		case "free":
+			v.free = true
+		case "busy":
+		default:
+			t.problem(v.file, p.line, "Event-Show-As %q: write free or busy", strings.TrimSpace(p.src)).Hint =
+				"free for a save-the-date, which should not block the recipient's calendar; busy (the default) for the invitation"
+			static = false
 		}
 	}
 	for _, n := range []string{"Event", "Event-Start", "Event-End", "Event-Location", "Event-Description"} {
@@ -690,13 +990,28 @@ func (t *Template) checkEvent(v *variant, first *variant) {
 	if !static {
 		return
 	}
-	cal, err := buildCalendar(v.eventFields(), v.uid, t.opt.Now())
+	f := v.eventFields()
+	if end, day, err := f.lastMoment(); err == nil && end.Before(t.opt.Now()) {
+		t.problems = append(t.problems, fault{File: v.file, Line: ev.line, Warning: true,
+			Message: fmt.Sprintf("the event ended on %s: the calendar entry would be in the past", day),
+			Hint:    "check Event-Start and Event-End, or whether this is the template meant"})
+	}
+	from := t.from
+	if from == nil {
+		from = v.from
+	}
+	if from == nil {
+		return // a From with a placeholder: the organizer is known row by row
+	}
+	cal, err := buildCalendar(f, v.uid, t.opt.Now(), *from)
 	if err != nil {
 		t.problem(v.file, ev.line, "%v", err)
 		return
 	}
 	v.calendar = cal
 }
+
+const eventIDHint = "add a line such as \"Event-ID: signing-conference-2024\", the same in every language and in every template about this event (the save-the-date and the invitation): it is the calendar entry's identity, which a later message updates"
 
 const sequenceHint = "write a whole number such as \"Event-Sequence: 1\": 0 for the first message about the event, one more for each later message that revises it, so calendars replace the entry"
 

@@ -130,14 +130,16 @@ func (w *textWriter) text(s string) {
 		}
 		return
 	}
-	words := strings.Fields(s)
+	// HTML's white space is ASCII: a no-break space (French "14 février", "date :")
+	// is part of the word it binds, and strings.Fields would make it an ordinary space.
+	words := strings.FieldsFunc(s, isHTMLSpace)
 	if len(words) == 0 {
 		if s != "" && w.b.Len() > 0 {
 			w.space = true
 		}
 		return
 	}
-	if isSpace(s[0]) && !w.lineStart && w.owed == 0 && w.b.Len() > 0 {
+	if isHTMLSpace(rune(s[0])) && !w.lineStart && w.owed == 0 && w.b.Len() > 0 {
 		w.space = true
 	}
 	for i, word := range words {
@@ -150,7 +152,7 @@ func (w *textWriter) text(s string) {
 		}
 		w.word(word)
 	}
-	if isSpace(s[len(s)-1]) {
+	if isHTMLSpace(rune(s[len(s)-1])) {
 		w.space = true
 	}
 }
@@ -268,6 +270,11 @@ func (w *textWriter) end(name string) {
 		w.links = w.links[:len(w.links)-1]
 		label := strings.TrimSpace(l.label.String())
 		href := strings.TrimSpace(l.href)
+		if w.ts != nil {
+			// [{{fact "contact"}}](mailto:{{fact "contact"}}) shows the address once: the
+			// tokens of two actions differ even when the actions are the same.
+			label, href = w.ts.restore(label), w.ts.restore(href)
+		}
 		if href == "" || strings.HasPrefix(href, "#") || strings.HasPrefix(strings.ToLower(href), "cid:") ||
 			href == label || strings.TrimPrefix(href, "mailto:") == label {
 			if w.ts != nil {
@@ -276,8 +283,14 @@ func (w *textWriter) end(name string) {
 			return
 		}
 		w.space = label != ""
-		w.word("<" + href + ">")
+		w.word("<" + strings.TrimSpace(l.href) + ">")
 	}
+}
+
+// isHTMLSpace is white space as HTML defines it: space, tab, line feed, form feed, carriage
+// return.
+func isHTMLSpace(c rune) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
 
 func attr(tok xhtml.Token, key string) string {
