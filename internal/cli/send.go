@@ -40,8 +40,8 @@ type sendOptions struct {
 	dailyCap, retries                             int
 	retryWait                                     time.Duration
 
-	onlyFailed, resendUnknown, dryRun, yes bool
-	testTo                                 string
+	onlyFailed, resendUnknown, repeatAddresses, dryRun, yes bool
+	testTo                                                  string
 }
 
 func (o *sendOptions) sendFlags() []cli.Flag {
@@ -62,6 +62,7 @@ func (o *sendOptions) sendFlags() []cli.Flag {
 		&cli.IntFlag{Name: "limit", Destination: &o.limit, Usage: "send at most `N` messages in this run"},
 		&cli.BoolFlag{Name: "only-failed", Destination: &o.onlyFailed, Usage: "send again to the recipients whose last outcome was a failure (with the row as it is now)"},
 		&cli.BoolFlag{Name: "resend-unknown", Destination: &o.resendUnknown, Usage: "also send to recipients whose outcome is unknown (check the Sent folder first)"},
+		&cli.BoolFlag{Name: "repeat-addresses", Destination: &o.repeatAddresses, Usage: "send each row's message to every address it lists, even one that already has this campaign's message from another row or an earlier run"},
 		&cli.StringFlag{Name: "test-to", Destination: &o.testTo, Usage: "send every message to `ADDRESS` instead, marked as a test; never counts as delivered"},
 		&cli.BoolFlag{Name: "dry-run", Destination: &o.dryRun, Usage: "preview instead of sending (same as herald preview)"},
 		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.yes, Usage: "do not ask for confirmation"},
@@ -179,14 +180,15 @@ func runSend(ctx context.Context, s Streams, o *sendOptions) error {
 // settings turns the options into the settings of a send run, checking each.
 func (o *sendOptions) settings(in run.Inputs) (send.Options, error) {
 	opt := send.Options{
-		LogPath:       o.log,
-		Limit:         o.limit,
-		OnlyFailed:    o.onlyFailed,
-		ResendUnknown: o.resendUnknown,
-		Connections:   o.connections,
-		DailyCap:      o.dailyCap,
-		Retries:       o.retries,
-		RetryWait:     o.retryWait,
+		LogPath:         o.log,
+		Limit:           o.limit,
+		OnlyFailed:      o.onlyFailed,
+		ResendUnknown:   o.resendUnknown,
+		RepeatAddresses: o.repeatAddresses,
+		Connections:     o.connections,
+		DailyCap:        o.dailyCap,
+		Retries:         o.retries,
+		RetryWait:       o.retryWait,
 	}
 	if opt.LogPath == "" {
 		opt.LogPath = run.LogPath(in)
@@ -370,6 +372,7 @@ func confirm(ctx context.Context, s Streams, sp *send.Selection, yes bool) (bool
 	if sp.NeverSent > 0 {
 		fmt.Fprintf(w, "Not now:    %d never sent (a plain herald send sends them)\n", sp.NeverSent)
 	}
+	writeShared(w, sp.Shared)
 	if sp.OverDaily > 0 {
 		fmt.Fprintf(w, "Later:      %d over the daily cap\n", sp.OverDaily)
 	}
@@ -392,6 +395,34 @@ func confirm(ctx context.Context, s Streams, sp *send.Selection, yes bool) (bool
 		return false, fmt.Errorf("read the answer to the confirmation: %w", err)
 	}
 	return strings.EqualFold(strings.TrimSpace(answer), "yes"), nil
+}
+
+// writeShared names the rows whose messages leave out addresses that already have the
+// campaign's message: nobody gets two copies, and nobody is left out without a word.
+func writeShared(w io.Writer, shared []send.Shared) {
+	const most = 10
+	for i, sh := range shared {
+		if i == most {
+			fmt.Fprintf(w, "            … and %d more rows (herald check lists them)\n", len(shared)-most)
+			break
+		}
+		var parts []string
+		for _, a := range sh.Addresses {
+			parts = append(parts, fmt.Sprintf("%s has it from %s", a.Addr, a.By))
+		}
+		label := "            "
+		if i == 0 {
+			label = "Once each:  "
+		}
+		what := "this message goes to its other addresses only"
+		if sh.Whole {
+			what = "not sent: every address of the row has it"
+		}
+		fmt.Fprintf(w, "%srow %d: %s; %s\n", label, sh.Row, strings.Join(parts, ", "), what)
+	}
+	if len(shared) > 0 {
+		fmt.Fprintln(w, "            (--repeat-addresses sends each row's message to every address it lists)")
+	}
 }
 
 func describeRate(r rate.Limit) string {
@@ -480,6 +511,7 @@ func sendSummary(s Streams, res *send.Result, replaced bool) error {
 		if sp.LogRepaired != "" {
 			fmt.Fprintf(s.Err, "herald: note: %s\n", screen.CleanLine(sp.LogRepaired))
 		}
+		writeShared(s.Err, sp.Shared)
 		fmt.Fprintf(w, "Nothing to send: %d delivered, %d failed, %d unknown in campaign %s.\n", sp.Delivered, sp.Failed, sp.Unknown, sp.Campaign)
 		later()
 		if sp.Failed+sp.Unknown > 0 {

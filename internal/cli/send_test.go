@@ -770,3 +770,60 @@ func TestSendSaysWhatWasCut(t *testing.T) {
 		t.Errorf("send after a cut line: exit %d, stderr:\n%s\nwant a note quoting what was removed", r.code, r.errOut)
 	}
 }
+
+// TestSendEachAddressOnce: an address gets one copy of a campaign, whatever rows and runs
+// name it — a colleague added to a delivered row's To gets the message, the first person not
+// again; rows sharing an address leave it out of all but the first; --repeat-addresses sends
+// to everyone listed.
+func TestSendEachAddressOnce(t *testing.T) {
+	e := newSendEnv(t, "Email,Cc,Name\nana@a.test,,Ana\n", mailtest.Options{})
+	if r := e.send(t); r.code != ExitOK {
+		t.Fatalf("first send: exit %d\n%s", r.code, r.errOut)
+	}
+	// A colleague added to the To of the delivered row, and a row copying Ana.
+	e.write(t, "contacts.csv", "Email,Cc,Name\nana@a.test; bea@a.test,,Ana\ncid@c.test,ana@a.test,Cid\n")
+	r := e.send(t)
+	if r.code != ExitOK {
+		t.Fatalf("second send: exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	for _, want := range []string{
+		"Once each:  row 2: ana@a.test has it from a message delivered earlier (row 2); this message goes to its other addresses only",
+		"row 3: ana@a.test has it from row 2 of this sheet; this message goes to its other addresses only",
+		"--repeat-addresses sends each row's message to every address it lists",
+	} {
+		if !strings.Contains(r.errOut, want) {
+			t.Errorf("the confirmation does not say %q:\n%s", want, r.errOut)
+		}
+	}
+	if got := e.copies(); !mapsEqual(got, map[string]int{"ana@a.test": 1, "bea@a.test": 1, "cid@c.test": 1}) {
+		t.Errorf("copies = %v, want one each (Ana not mailed again)", got)
+	}
+	var toBea []byte
+	for _, m := range e.srv.Messages() {
+		if slices.Equal(m.To, []string{"bea@a.test"}) {
+			toBea = m.Data
+		}
+	}
+	if !bytes.Contains(toBea, []byte("\r\nTo: <ana@a.test>, <bea@a.test>\r\n")) {
+		t.Errorf("the message to Bea does not name Ana in its To:\n%s", toBea)
+	}
+
+	// Splitting the delivered rows leaves nothing to send; status counts them delivered.
+	e.write(t, "contacts.csv", "Email,Cc,Name\nbea@a.test,,Bea\ncid@c.test,,Cid\n")
+	r = e.send(t)
+	if r.code != ExitOK || !strings.Contains(r.out, "Nothing to send") || e.srv.Total() != 3 {
+		t.Errorf("send after splitting the rows: exit %d, server has %d\n%s\n%s", r.code, e.srv.Total(), r.out, r.errOut)
+	}
+	if code, out, _ := runHerald(t, false, "status", "--contacts", e.contacts, "--template", e.template, "--log", e.log); code != ExitOK || !strings.Contains(out, "delivered      2") {
+		t.Errorf("status after splitting the rows: exit %d\n%s", code, out)
+	}
+
+	// --repeat-addresses: everyone listed gets the row's message.
+	e.write(t, "contacts.csv", "Email,Cc,Name\ndan@d.test,ana@a.test,Dan\n")
+	if r := e.send(t, "--repeat-addresses"); r.code != ExitOK || strings.Contains(r.errOut, "Once each:") {
+		t.Fatalf("send --repeat-addresses: exit %d\n%s", r.code, r.errOut)
+	}
+	if got := e.copies()["ana@a.test"]; got != 2 {
+		t.Errorf("with --repeat-addresses Ana has %d copies, want 2", got)
+	}
+}

@@ -24,7 +24,9 @@
 //	key              the recipient: its To addresses, lower case, sorted, joined by ",". Row
 //	                 numbers are not part of it, so editing the workbook between runs is safe.
 //	row *            the workbook row the message was made from, for people reading the log.
-//	to, cc, bcc *    the envelope recipients, as lists of addresses.
+//	to, cc, bcc *    the recipients the message names, as lists of addresses.
+//	withheld *       those of them left out of the envelope, lower case: they already had
+//	                 the campaign's message (from another row, or an earlier run).
 //	message_id *     the Message-ID header of the message, without angle brackets.
 //	status *         outcome records only: delivered, failed, unknown, skipped or not_sent.
 //	                 unknown means the server may or may not have kept the message (the

@@ -50,6 +50,7 @@ type Record struct {
 	To        []string  `json:"to,omitempty"`
 	Cc        []string  `json:"cc,omitempty"`
 	Bcc       []string  `json:"bcc,omitempty"`
+	Withheld  []string  `json:"withheld,omitempty"`
 	MessageID string    `json:"message_id,omitempty"`
 	Status    string    `json:"status,omitempty"`
 	Failure   string    `json:"failure,omitempty"`
@@ -85,6 +86,7 @@ func (r *Record) appendJSON(b []byte) []byte {
 	b = appendList(b, "to", r.To)
 	b = appendList(b, "cc", r.Cc)
 	b = appendList(b, "bcc", r.Bcc)
+	b = appendList(b, "withheld", r.Withheld)
 	b = appendField(b, "message_id", r.MessageID)
 	b = appendField(b, "status", r.Status)
 	b = appendField(b, "failure", r.Failure)

@@ -1,6 +1,9 @@
 package deliverylog
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // State is where one recipient of a campaign stands, folded from the log.
 type State struct {
@@ -109,4 +112,42 @@ func (s *State) describe(r *Record) {
 	if len(r.To) > 0 {
 		s.To, s.Cc = r.To, r.Cc
 	}
+}
+
+// Mailed returns the addresses (lower case) that have campaign's message as a To or Cc
+// recipient: those a delivered message was sent to, each with the key of its recipient.
+// Withheld addresses were not sent to, test messages went to a tester, and a Bcc copy is a
+// blind copy (an archive) that does not stand for the recipient's own.
+func Mailed(records []Record, campaign string) map[string]string {
+	envelope := map[string][]string{} // the last attempt of each key
+	out := map[string]string{}
+	for i := range records {
+		r := &records[i]
+		if r.Campaign != campaign || r.Test {
+			continue
+		}
+		switch {
+		case r.Type == TypeAttempt:
+			withheld := map[string]bool{}
+			for _, a := range r.Withheld {
+				withheld[a] = true
+			}
+			var env []string
+			for _, list := range [][]string{r.To, r.Cc} {
+				for _, a := range list {
+					if a = strings.ToLower(a); !withheld[a] {
+						env = append(env, a)
+					}
+				}
+			}
+			envelope[r.Key] = env
+		case r.Type == TypeOutcome && r.Status == StatusDelivered:
+			for _, a := range envelope[r.Key] {
+				if _, ok := out[a]; !ok {
+					out[a] = r.Key
+				}
+			}
+		}
+	}
+	return out
 }

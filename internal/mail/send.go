@@ -156,6 +156,9 @@ func (s *Sender) Send(ctx context.Context, m *message.Message) Outcome {
 	if err != nil {
 		return Outcome{Status: PermFailure, Err: err}
 	}
+	if len(envelope(m)) == 0 {
+		return Outcome{Status: PermFailure, Err: errors.New("every recipient of the message is withheld: nobody to send it to")}
+	}
 	if cap(data) <= maxKeptBuffer {
 		s.buf = data
 	}
@@ -291,10 +294,13 @@ func (s *Sender) reset(o Outcome) Outcome {
 }
 
 // envelope returns the RCPT TO addresses: To, Cc and Bcc, each mailbox once (a mailbox
-// named twice in one envelope can receive two copies on some servers).
+// named twice in one envelope can receive two copies on some servers), but those withheld.
 func envelope(m *message.Message) []string {
 	out := make([]string, 0, len(m.To)+len(m.Cc)+len(m.Bcc))
 	seen := make(map[string]bool, cap(out))
+	for _, k := range m.Withheld {
+		seen[k] = true
+	}
 	for _, list := range [][]message.Address{m.To, m.Cc, m.Bcc} {
 		for _, a := range list {
 			if k := a.Key(); !seen[k] {

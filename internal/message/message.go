@@ -15,6 +15,10 @@ type Message struct {
 	Cc      []Address
 	// Bcc receive the message but never appear in its headers.
 	Bcc []Address
+	// Withheld lists mailboxes (by Address.Key) of To, Cc or Bcc that are left out of the
+	// envelope: they already have this campaign's message, from another row or an earlier
+	// run. They stay in the headers, which say who the letter is addressed to.
+	Withheld []string
 
 	Subject string
 	// MessageID is "token@sender-domain", without angle brackets, ASCII only. It is chosen

@@ -216,6 +216,7 @@ func Build(pl *plan.Plan, records []deliverylog.Record, logPath string) *Report 
 	r.OtherCampaigns = otherCampaigns(records, pl.Campaign)
 
 	problems := firstErrors(pl)
+	mailed := deliverylog.Mailed(records, pl.Campaign)
 	seen := make(map[string]bool, len(pl.Items))
 	items, skipped := pl.Items, pl.Skipped
 	// Both lists are in sheet order; merging them keeps it.
@@ -237,6 +238,14 @@ func Build(pl *plan.Plan, records []deliverylog.Record, logPath string) *Report 
 			if rc.Status == Skipped {
 				// A run chose not to send it; nothing stands in the way of the next.
 				rc.Status = Pending
+			}
+			if rc.Status == Pending {
+				if by := haveIt(it, mailed); by != "" {
+					// Every address has the campaign's message from another recipient's
+					// delivered message (rows split or merged since): send withholds
+					// them all, so the row is as good as delivered.
+					rc.Status, rc.Error = Delivered, "every address already has the message sent to "+by
+				}
 			}
 		} else {
 			it := &skipped[0]
@@ -341,6 +350,33 @@ func action(rc Recipient) string {
 		return "herald send"
 	}
 	return ""
+}
+
+// haveIt returns the recipients (their keys) whose delivered messages went to every To and
+// Cc address of it, or "" when some address has no message yet. A row with a Bcc still
+// sends that blind copy, so it is not as good as delivered.
+func haveIt(it *plan.Item, mailed map[string]string) string {
+	if len(it.Bcc) > 0 {
+		return ""
+	}
+	var by []string
+	n := 0
+	for _, list := range [][]message.Address{it.To, it.Cc} {
+		for _, a := range list {
+			n++
+			key, ok := mailed[a.Key()]
+			if !ok || key == it.Key {
+				return ""
+			}
+			if !slices.Contains(by, key) {
+				by = append(by, key)
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return strings.Join(by, "; ")
 }
 
 // emailCell is the row's Email cell as written, whatever the column's header.

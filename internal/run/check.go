@@ -147,8 +147,9 @@ type placed struct {
 
 func (c *checker) add(p problem.Problem) { c.Problems = append(c.Problems, p) }
 
-// once applies the rule that each address receives one copy of a campaign: the message of
-// the first row that lists it. It reports whether the item gets a message of its own, and
+// once applies the rule that each address in To or Cc receives one copy of a campaign: the
+// message of the first row that lists it there. A Bcc address is a deliberate blind copy
+// (an archive, say) and gets every message that lists it. It reports whether the item gets a message of its own, and
 // records the addresses an earlier row already mails in item.MailedBy, naming both rows in
 // a warning, so that nobody is mailed twice or left out without a word.
 //
@@ -193,6 +194,10 @@ func (c *checker) once(item *plan.Item) bool {
 	rows := map[int]bool{}
 	own := 0
 	for _, a := range allAddresses(item) {
+		if a.field == "Bcc" {
+			own++
+			continue
+		}
 		key := a.addr.Key()
 		at, seen := c.mailer[key]
 		switch {

@@ -39,9 +39,14 @@ func TestEachAddressOnce(t *testing.T) {
 			problems: []string{"row 3: warning: a@x.test (Cc here, To in row 2): each address gets one copy"},
 		},
 		{
-			name: "in Bcc, in another case", rows: "b@x.test,,A@x.TEST\n",
+			// A Bcc is a deliberate blind copy (an archive): it gets every message.
+			name: "in Bcc", rows: "b@x.test,,A@x.TEST\n",
+			items: []int{2, 3},
+		},
+		{
+			name: "in Cc, in another case", rows: "b@x.test,A@x.TEST,\n",
 			items: []int{2, 3}, mailedBy: map[int]map[string]int{3: {"a@x.test": 2}},
-			problems: []string{"row 3: warning: A@x.test (Bcc here, To in row 2)"},
+			problems: []string{"row 3: warning: A@x.test (Cc here, To in row 2)"},
 		},
 		{
 			name: "a colleague added to the To", rows: "a@x.test; b@x.test,,\n",

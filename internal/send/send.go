@@ -55,6 +55,9 @@ type Options struct {
 
 	OnlyFailed    bool // send only to recipients whose last outcome was a failure
 	ResendUnknown bool // also send to recipients whose outcome is unknown
+	// RepeatAddresses sends each row's message to every address it lists, even one that
+	// already has the campaign's message (from an earlier row, or an earlier run).
+	RepeatAddresses bool
 	// TestTo, when set, receives every message instead of its recipients; such sends are
 	// logged as tests and never count as delivered.
 	TestTo *message.Address
@@ -94,6 +97,28 @@ type Selection struct {
 	// LogRepaired, when not "", says what was cut from the end of the delivery log as it
 	// was opened (a line that a crash cut short), in a sentence for the user.
 	LogRepaired string
+	// Shared lists the selected rows with addresses that already have the campaign's
+	// message, which their messages are not sent to; and, with Whole set, the rows left out
+	// because every address of theirs has it.
+	Shared []Shared
+	// withheld holds the addresses each selected item's message is not sent to.
+	withheld map[*plan.Item][]string
+}
+
+// Shared is a row some of whose addresses already have the campaign's message.
+type Shared struct {
+	Row int
+	// Addresses are those addresses, each with where it got the message: "row 2", or
+	// "delivered earlier, row 5".
+	Addresses []SharedAddress
+	// Whole is set when every address of the row has it: the row is not sent at all.
+	Whole bool
+}
+
+// SharedAddress is one address of a row that already has the campaign's message.
+type SharedAddress struct {
+	Addr string
+	By   string // "row 2 of this sheet", or "a message delivered earlier (row 5)"
 }
 
 // Progress is the news of one message, or of the connection when Item is nil.
@@ -227,6 +252,9 @@ func selectForSend(p *plan.Plan, log *deliverylog.Log, opt Options) *Selection {
 			}
 		}
 	}
+	if !sp.Test && !opt.RepeatAddresses {
+		withholdShared(p, sp, deliverylog.Mailed(log.Records(), p.Campaign), states)
+	}
 	if opt.Limit > 0 && len(sp.Selected) > opt.Limit {
 		sp.Limited = len(sp.Selected) - opt.Limit
 		sp.Selected = sp.Selected[:opt.Limit]
@@ -246,6 +274,72 @@ func selectForSend(p *plan.Plan, log *deliverylog.Log, opt Options) *Selection {
 	}
 	sp.Estimate = estimate(len(sp.Selected), opt.Rate)
 	return sp
+}
+
+// withholdShared applies the rule that each address in To or Cc receives one copy of a
+// campaign (a Bcc address, an archive say, gets every message that lists it): an address
+// that an earlier row of the sheet mails (plan.Item.MailedBy), or that a message
+// delivered earlier in the campaign went to, is left out of a selected message's envelope;
+// a row all of whose addresses are left out is not sent at all. Both are listed in
+// sp.Shared, for the confirmation.
+func withholdShared(p *plan.Plan, sp *Selection, mailed map[string]string, states map[string]deliverylog.State) {
+	rowOf := map[string]int{}
+	for key, st := range states {
+		rowOf[key] = st.Row
+	}
+	for i := range p.Items {
+		rowOf[p.Items[i].Key] = p.Items[i].Row
+	}
+	kept := sp.Selected[:0]
+	for _, it := range sp.Selected {
+		var shared []SharedAddress
+		var keys []string
+		all := 0
+		for _, list := range [][]message.Address{it.To, it.Cc} {
+			for _, a := range list {
+				all++
+				k := a.Key()
+				if row, ok := it.MailedBy[k]; ok {
+					shared = append(shared, SharedAddress{a.Addr, fmt.Sprintf("row %d of this sheet", row)})
+					keys = append(keys, k)
+				} else if key, ok := mailed[k]; ok && key != it.Key {
+					by := "a message delivered earlier"
+					if row := rowOf[key]; row > 0 {
+						by = fmt.Sprintf("a message delivered earlier (row %d)", row)
+					}
+					shared = append(shared, SharedAddress{a.Addr, by})
+					keys = append(keys, k)
+				}
+			}
+		}
+		if len(shared) == 0 {
+			kept = append(kept, it)
+			continue
+		}
+		whole := len(it.Bcc) == 0 && len(slices.Compact(slices.Sorted(slices.Values(keys)))) == len(distinctKeys(it))
+		sp.Shared = append(sp.Shared, Shared{Row: it.Row, Addresses: shared, Whole: whole})
+		if whole {
+			continue
+		}
+		if sp.withheld == nil {
+			sp.withheld = map[*plan.Item][]string{}
+		}
+		sp.withheld[it] = keys
+		kept = append(kept, it)
+	}
+	sp.Selected = kept
+}
+
+// distinctKeys returns the mailboxes an item names in To and Cc, each once.
+func distinctKeys(it *plan.Item) []string {
+	var keys []string
+	for _, list := range [][]message.Address{it.To, it.Cc} {
+		for _, a := range list {
+			keys = append(keys, a.Key())
+		}
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 func senderOf(p *plan.Plan, it *plan.Item) (string, error) {
@@ -549,6 +643,7 @@ func (e *engine) begin(ctx context.Context, j *job) bool {
 			msg.To, msg.Cc, msg.Bcc = []message.Address{*e.opt.TestTo}, nil, nil
 			msg.Subject = "[TEST] " + msg.Subject
 		}
+		msg.Withheld = e.res.Selection.withheld[it]
 		j.msg = msg
 	}
 	if err := e.log.Attempt(e.record(j)); err != nil {
@@ -566,7 +661,7 @@ func (e *engine) begin(ctx context.Context, j *job) bool {
 func (e *engine) record(j *job) deliverylog.Record {
 	return deliverylog.Record{
 		Campaign: e.plan.Campaign, Key: j.item.Key, Row: j.item.Row, Run: e.log.Run(),
-		To: addrs(j.msg.To), Cc: addrs(j.msg.Cc), Bcc: addrs(j.msg.Bcc),
+		To: addrs(j.msg.To), Cc: addrs(j.msg.Cc), Bcc: addrs(j.msg.Bcc), Withheld: j.msg.Withheld,
 		MessageID: j.msg.MessageID, Test: e.opt.TestTo != nil,
 	}
 }

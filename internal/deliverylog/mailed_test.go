@@ -1,0 +1,37 @@
+package deliverylog
+
+import (
+	"maps"
+	"testing"
+)
+
+// TestMailed: the addresses that have a campaign's message are the To and Cc of delivered
+// messages, without those withheld; failures, tests, Bcc copies and other campaigns count
+// for nothing.
+func TestMailed(t *testing.T) {
+	rec := func(typ, key, status string, to, cc, bcc, withheld []string, test bool, campaign string) Record {
+		return Record{Type: typ, Campaign: campaign, Key: key, Status: status, To: to, Cc: cc, Bcc: bcc, Withheld: withheld, Test: test}
+	}
+	records := []Record{
+		rec(TypeAttempt, "ana@a.test", "", []string{"Ana@A.test"}, []string{"desk@a.test"}, []string{"archive@x.test"}, nil, false, "c"),
+		rec(TypeOutcome, "ana@a.test", StatusDelivered, nil, nil, nil, nil, false, "c"),
+		rec(TypeAttempt, "ana@a.test,bea@a.test", "", []string{"ana@a.test", "bea@a.test"}, nil, nil, []string{"ana@a.test"}, false, "c"),
+		rec(TypeOutcome, "ana@a.test,bea@a.test", StatusDelivered, nil, nil, nil, nil, false, "c"),
+		rec(TypeAttempt, "cid@c.test", "", []string{"cid@c.test"}, nil, nil, nil, false, "c"),
+		rec(TypeOutcome, "cid@c.test", StatusFailed, nil, nil, nil, nil, false, "c"),
+		rec(TypeAttempt, "dan@d.test", "", []string{"tester@t.test"}, nil, nil, nil, true, "c"),
+		rec(TypeOutcome, "dan@d.test", StatusDelivered, nil, nil, nil, nil, true, "c"),
+		rec(TypeAttempt, "eve@e.test", "", []string{"eve@e.test"}, nil, nil, nil, false, "other"),
+		rec(TypeOutcome, "eve@e.test", StatusDelivered, nil, nil, nil, nil, false, "other"),
+	}
+	records[5].Failure = FailurePermanent
+	want := map[string]string{"ana@a.test": "ana@a.test", "desk@a.test": "ana@a.test", "bea@a.test": "ana@a.test,bea@a.test"}
+	if got := Mailed(records, "c"); !maps.Equal(got, want) {
+		t.Errorf("Mailed = %v, want %v", got, want)
+	}
+	line := records[2].appendJSON(nil)
+	back, _, err := parse(append(line, '\n'), "log")
+	if err != nil || len(back) != 1 || len(back[0].Withheld) != 1 || back[0].Withheld[0] != "ana@a.test" {
+		t.Errorf("withheld does not survive a round trip: %s -> %+v, %v", line, back, err)
+	}
+}
