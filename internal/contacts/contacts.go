@@ -54,8 +54,11 @@ type Table struct {
 // Column is one column of a Table.
 type Column struct {
 	Header string // as in the sheet, trimmed
-	Name   string // the header as an identifier for templates (see Identifier); "" if none
-	Index  int    // 0-based position in the sheet: 0 is column A
+	// Name is how templates name the column: its header as an identifier (see
+	// Identifier), "" if none; for a column herald itself uses, headed with any of its
+	// spellings, that column's name: Email, Cc, Bcc or Language.
+	Name  string
+	Index int // 0-based position in the sheet: 0 is column A
 }
 
 // Letter returns the column's name in the sheet: "A", "B", …, "AA".
@@ -74,6 +77,10 @@ type Row struct {
 // name, as opposed to several columns having it.
 var ErrNoColumn = errors.New("no such column")
 
+// ErrDuplicateColumn is matched (with errors.Is) by the error Read returns when two
+// columns are both one of the columns herald itself uses: Email, Cc, Bcc or Language.
+var ErrDuplicateColumn = errors.New("two columns with one meaning")
+
 // Read reads the contacts in the file at path: an Excel workbook (.xlsx, .xlsm) or a CSV
 // file (.csv, .tsv, .txt). The extension and the content must agree; a file with another
 // extension is read according to its content.
@@ -83,12 +90,18 @@ func Read(path string, opt Options) (*Table, error) {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
 	defer f.Close()
-	return ReadFrom(f, path, opt)
+	return readFrom(f, path, opt, f)
 }
 
 // ReadFrom reads contacts from r as Read does, name's extension choosing the format and
 // name standing for the file in messages. It is used for the built-in sample.
 func ReadFrom(r io.Reader, name string, opt Options) (*Table, error) {
+	return readFrom(r, name, opt, nil)
+}
+
+// readFrom reads contacts from r; a workbook is read from file, when given, rather than
+// into memory.
+func readFrom(r io.Reader, name string, opt Options, file *os.File) (*Table, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(8)
 	if err != nil && err != io.EOF {
@@ -105,11 +118,21 @@ func ReadFrom(r io.Reader, name string, opt Options) (*Table, error) {
 	case content == formatOLE:
 		return nil, oleProblem(name, ext)
 	case want == formatXLSX && content == formatXLSX:
+		if file != nil {
+			st, err := file.Stat()
+			if err != nil {
+				return nil, fmt.Errorf("read contacts: %s: %w", name, err)
+			}
+			if st.Size() > limit {
+				return nil, sizeProblem(name, errTooBig, limit)
+			}
+			return readXLSX(file, st.Size(), name, opt.Sheet, limit)
+		}
 		data, err := readAllLimited(br, limit)
 		if err != nil {
 			return nil, sizeProblem(name, err, limit)
 		}
-		return readXLSX(data, name, opt.Sheet, limit)
+		return readXLSX(bytes.NewReader(data), int64(len(data)), name, opt.Sheet, limit)
 	case want == formatCSV && content == formatCSV:
 		t, err := readCSV(br, name, limit)
 		if err == nil && opt.Sheet != "" {
@@ -275,9 +298,9 @@ func (t *Table) where() string {
 }
 
 // Lookup returns the index in Columns of the column called name. Names compare without
-// regard to case, so {{.email}} finds the column headed "E-mail". When no column is called
-// name and name is one of the columns herald itself uses (Email, Cc, Bcc, Language), a
-// column headed with one of its other names is found: "Email address", "Mail", "Lang", ….
+// regard to case, so {{.email}} finds the column named Email, whether headed "E-mail",
+// "EMAIL" or "Courriel" (see Column.Name); any spelling of one of the columns herald
+// itself uses finds that column.
 //
 // The error explains itself and names the header row. It matches ErrNoColumn when no
 // column has the name; when several have it, it names their cells.
@@ -288,18 +311,8 @@ func (t *Table) Lookup(name string) (int, error) {
 	if cols := t.named(name); len(cols) > 0 {
 		return t.single(name, cols)
 	}
-	a, ok := findAlias(name)
-	if ok {
-		var cols []int
-		for _, other := range a.others {
-			cols = append(cols, t.named(other)...)
-		}
-		if len(cols) > 0 {
-			return t.single(name, cols)
-		}
-	}
 	hint := fmt.Sprintf("the header row (%s) has %s", t.headerRowName(), t.columnList())
-	if ok {
+	if a, ok := ownColumn(name); ok {
 		hint += "; this column may be headed " + a.headers
 	}
 	return -1, problem.Problem{
@@ -310,12 +323,21 @@ func (t *Table) Lookup(name string) (int, error) {
 	}
 }
 
-// named returns the columns whose identifier is name, ignoring case.
+// named returns the columns called name, ignoring case, and when name is one of the
+// columns herald itself uses, those named with any of its spellings (which Read names
+// after the column, but a Table made otherwise may not).
 func (t *Table) named(name string) []int {
+	own, isOwn := ownColumn(name)
 	var cols []int
 	for i, c := range t.Columns {
-		if c.Name != "" && strings.EqualFold(c.Name, name) {
+		switch {
+		case c.Name == "":
+		case strings.EqualFold(c.Name, name):
 			cols = append(cols, i)
+		case isOwn:
+			if a, ok := ownColumn(c.Name); ok && a.name == own.name {
+				cols = append(cols, i)
+			}
 		}
 	}
 	return cols

@@ -63,7 +63,10 @@ func TestLookup(t *testing.T) {
 	}{
 		{name: "Country", want: 0},
 		{name: "country", want: 0},
-		{name: "EmailAddress", want: 1},
+		{
+			name:    "EmailAddress", // another name for Email
+			wantErr: `contacts.xlsx: Authorities: 2 columns are called EmailAddress: B2 "E-mail address" and G2 "Mail"; rename or delete all but one of them`,
+		},
 		{name: "Langue", want: 2},
 		{name: "Language", want: 2}, // another name for Language
 		{name: "Cc", want: 6},
