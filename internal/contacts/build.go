@@ -20,6 +20,7 @@ type builder struct {
 	// rows holds the header row (first) and the non-empty rows under it.
 	rows  []rawRow
 	cells int
+	text  int // bytes of text in the cells
 }
 
 type rawRow struct {
@@ -43,16 +44,17 @@ func (b *builder) add(number int, values []string) error {
 	for _, v := range values {
 		if v != "" && strings.TrimSpace(v) != "" {
 			n++
+			b.text += len(v)
 		}
 	}
 	if n == 0 {
 		return nil
 	}
 	b.cells += n
-	if b.cells > maxCells {
+	if b.cells > maxCells || b.text > maxText {
 		return problem.Problem{
 			Where:   b.t.RowRef(number),
-			Message: fmt.Sprintf("is one row too many: the table holds more than %s cells, more than herald reads", thousands(maxCells)),
+			Message: fmt.Sprintf("is one row too many: the table holds more than %s cells or %s MiB of text, more than herald reads", thousands(maxCells), thousands(maxText>>20)),
 			Hints:   []string{hintTooMuch},
 		}
 	}

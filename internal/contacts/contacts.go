@@ -16,9 +16,11 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// DefaultSizeLimit is the size limit used when Options.SizeLimit is 0. A workbook of
-// 100,000 contacts unpacks to well under 100 MiB.
-const DefaultSizeLimit = 256 << 20
+// DefaultSizeLimit is the size limit used when Options.SizeLimit is 0. A list of 5,000
+// contacts unpacks to a few MiB; the largest table herald reads (limits.go) to some
+// 40 MiB. Above that, the text a workbook or CSV file holds could no longer be read
+// within a few hundred megabytes.
+const DefaultSizeLimit = 64 << 20
 
 // Options says which part of a file to read and how much of it to accept.
 type Options struct {

@@ -258,6 +258,7 @@ type csvGuard struct {
 	started            bool // the field holds something besides leading spaces
 	chars              int  // characters in the current field
 	fields             int  // fields before the current one in the record
+	size               int  // bytes in the current record
 	records            int
 	blank              bool // the record so far is an empty line
 	line, recordLine   int
@@ -285,6 +286,9 @@ func (g *csvGuard) step(c byte) bool {
 	if c == '\n' {
 		g.line++
 	}
+	if g.size++; g.size > maxText {
+		return g.fail(g.recordLine, -1, fmt.Sprintf("starts a row of more than %s MiB, more than herald reads", thousands(maxText>>20)))
+	}
 	if g.quoted {
 		switch {
 		case g.afterQuote && c == '"':
@@ -304,16 +308,16 @@ func (g *csvGuard) step(c byte) bool {
 		g.fields++
 		g.chars, g.started, g.blank = 0, false, false
 		if g.fields >= maxColumns {
-			return g.fail(g.recordLine, g.fields, fmt.Sprintf("is one field too many: the line holds more than %s fields, the most columns Excel has", thousands(maxColumns)))
+			return g.fail(g.recordLine, -1, fmt.Sprintf("holds more than %s fields, the most columns Excel has", thousands(maxColumns)))
 		}
 	case c == '\n':
 		if !g.blank {
 			g.records++
 			if g.records > maxRows {
-				return g.fail(g.recordLine, -1, fmt.Sprintf("is one line too many: the file holds more than %s lines, the most rows Excel has", thousands(maxRows)))
+				return g.fail(g.recordLine, -1, fmt.Sprintf("is one line too many: the file holds more than %s rows, the most Excel has", thousands(maxRows)))
 			}
 		}
-		g.fields, g.chars, g.started, g.blank, g.recordLine = 0, 0, false, true, g.line
+		g.fields, g.chars, g.size, g.started, g.blank, g.recordLine = 0, 0, 0, false, true, g.line
 	case c == '"' && !g.started:
 		g.quoted, g.started, g.blank = true, true, false
 	case c == '\r':

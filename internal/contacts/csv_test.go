@@ -270,3 +270,75 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+// Excel writes (and reads) a first line "sep=;" naming the delimiter: it is no row.
+func TestReadCSVSepLine(t *testing.T) {
+	tests := []struct {
+		name, data, want string
+	}{
+		{"semicolon", "sep=;\nName;Email\nJean;j@example.org\n", `contacts.csv "" header 2
+A "Name" Name
+B "Email" Email
+3 ["Jean" "j@example.org"]
+`},
+		{"after a BOM, CRLF, against the header's commas", "\uFEFFsep=;\r\nName, given;Email\r\nDupont, Jean;j@example.org\r\n", `contacts.csv "" header 2
+A "Name, given" NameGiven
+B "Email" Email
+3 ["Dupont, Jean" "j@example.org"]
+`},
+		{"TAB", "SEP=\t\nName\tEmail\nJean\tj@example.org\n", `contacts.csv "" header 2
+A "Name" Name
+B "Email" Email
+3 ["Jean" "j@example.org"]
+`},
+		{"quoted", "sep=\",\"\nName,Email\nJean,j@example.org\n", `contacts.csv "" header 2
+A "Name" Name
+B "Email" Email
+3 ["Jean" "j@example.org"]
+`},
+		{"not a sep line", "sep=xy\nName\n", `contacts.csv "" header 1
+A "sep=xy" SepXy
+2 ["Name"]
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb, err := readBytes(t, []byte(tt.data), "contacts.csv", Options{})
+			if err != nil {
+				t.Fatal(withHints(err))
+			}
+			if got := tableDump(tb); got != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+	// Errors name the line in the file, the sep line counted.
+	_, err := readBytes(t, []byte("sep=;\nName;Email\n\"Jean;j@example.org\n"), "contacts.csv", Options{})
+	if want := "contacts.csv: line 3: a quoted field"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("got error %v, want one starting %q", err, want)
+	}
+}
+
+func TestReadCSVLimits(t *testing.T) {
+	tests := []struct {
+		name, data, want string
+	}{
+		{"16,384 fields", "Email" + strings.Repeat(",x", maxColumns-1) + "\na@example.org\n", ""},
+		{"16,385 fields on a data line", "Email\na@example.org" + strings.Repeat(",x", maxColumns) + "\n", "contacts.csv: line 2: holds more than 16,384 fields"},
+		{"32,767 characters", "Email,Note\na@example.org," + strings.Repeat("é", maxCellChars) + "\n", ""},
+		{"32,768 characters", "Email,Note\na@example.org,\"" + strings.Repeat("é", maxCellChars+1) + "\"\n", "contacts.csv: line 2, column B: holds more than 32,767 characters"},
+		{"outside the BMP, two characters each", "Email,Note\na@example.org," + strings.Repeat("😀", maxCellChars/2+1) + "\n", "contacts.csv: line 2, column B: holds more than 32,767 characters"},
+		{"quotes doubled count once", "Email,Note\na@example.org,\"" + strings.Repeat(`""`, maxCellChars) + "\"\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := readBytes(t, []byte(tt.data), "contacts.csv", Options{})
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("got error %v, want none", err)
+			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+				t.Fatalf("got error %v, want one starting %q", err, tt.want)
+			}
+		})
+	}
+}

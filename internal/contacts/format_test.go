@@ -163,7 +163,7 @@ func TestReadZipBomb(t *testing.T) {
 		{
 			name:     "declared size over the default limit",
 			declared: bombSize,
-			want:     `contacts.xlsx: unpacks to more than 256 MiB, the limit for a contacts workbook (it may be a "zip bomb" made to exhaust memory);`,
+			want:     `contacts.xlsx: unpacks to more than 64 MiB, the limit for a contacts workbook (it may be a "zip bomb" made to exhaust memory);`,
 		},
 		{
 			name:     "declared size over a given limit",

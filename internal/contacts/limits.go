@@ -21,13 +21,15 @@ const (
 	// maxCells is the most cells a worksheet may hold, empty ones included, and the most
 	// the table may have (contacts × columns).
 	maxCells = 1_000_000
+	// maxText is the most bytes of text the table's cells may hold, as saved and as shown.
+	maxText = 32 << 20
 	// maxSheetArea bounds the cells a reader walks through: counting each row up to its
 	// last cell, empty cells between included.
-	maxSheetArea = 20_000_000
+	maxSheetArea = 50_000_000
 	// maxSharedStrings is the most different texts a workbook's shared string table may
 	// hold, and maxRuns the most pieces of differently formatted text (rich text runs,
 	// phonetic runs) in them all.
-	maxSharedStrings = 500_000
+	maxSharedStrings = 250_000
 	maxRuns          = 500_000
 	// maxMerges is the most merged ranges in a worksheet.
 	maxMerges = 100_000

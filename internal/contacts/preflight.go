@@ -102,14 +102,15 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 		width       int  // one more than the last column of the current row
 		area, cells int
 
-		inCell                 bool
-		kind                   cellKind
-		xf                     int
-		hasFormula, hasV       bool
-		vText, isText          int
-		sharedIndex            = -1
-		inV, inIs, inR, inRPh  bool
-		isLevel, tLevel, level int
+		inCell                  bool
+		kind                    cellKind
+		xf                      int
+		hasFormula, hasV, sawIs bool
+		vText, isText           int
+		vBytes, isBytes, total  int
+		sharedIndex             = -1
+		inV, inIs, inR, inRPh   bool
+		isLevel, tLevel, level  int
 	)
 	x.out = out
 	// here is where the scan is: in a cell, a row or neither.
@@ -183,7 +184,7 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 				inRow = false
 				area += width
 				if area > maxSheetArea {
-					return s, &cellError{pos: cellPos{row: row, col: width - 1}, msg: fmt.Sprintf("is too far from the table: counting each row up to its last cell, the sheet spans more than %s cells, more than herald reads", thousands(maxSheetArea)), hint: "delete the cells outside the table (often stray cells far to the right or below), or copy the table to a new workbook"}
+					return s, &cellError{pos: cellPos{row: row, col: width - 1}, msg: fmt.Sprintf("lies too far out: counting each row up to its last cell, the sheet spans more than %s cells, more than herald reads", thousands(maxSheetArea)), hint: "delete the cells outside the table (often stray cells far to the right or below), or copy the table to a new workbook"}
 				}
 			}
 		case "c":
@@ -228,12 +229,12 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 						xf = n
 					}
 				}
-				hasFormula, hasV, vText, isText, sharedIndex = false, false, 0, 0, -1
+				hasFormula, hasV, sawIs, vText, isText, vBytes, isBytes, sharedIndex = false, false, false, 0, 0, 0, 0, -1
 				inCell = x.kind == tagStart
 			}
 			if end || x.kind == tagEmpty {
 				inCell = false
-				content := vText > 0
+				content, size := vText > 0, vBytes
 				switch kind {
 				case kindShared:
 					if hasV && vText > 0 {
@@ -243,10 +244,15 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 						if sharedIndex == sst.oversized {
 							return s, &cellError{pos: cellPos{row: row, col: col}, msg: fmt.Sprintf("holds more than %s characters, the most a cell can hold in Excel", thousands(maxCellChars)), hint: hintExcelLimit}
 						}
-						content = !sst.isEmpty(sharedIndex)
+						content, size = !sst.isEmpty(sharedIndex), int(sst.sizes[sharedIndex])
 					}
 				case kindInline:
-					content = content || isText > 0
+					if sawIs {
+						content, size = isText > 0, isBytes
+					}
+				}
+				if total += size; total > maxText {
+					return s, &cellError{pos: cellPos{row: row, col: col}, msg: fmt.Sprintf("is past the most text herald reads: the cells up to this one hold more than %s MiB of text", thousands(maxText>>20)), hint: hintTooMuch}
 				}
 				if content {
 					s.last = cellPos{row: row, col: col}
@@ -271,7 +277,7 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 				vText = 0
 			} else if inV {
 				inV = false
-				vText = x.text
+				vText, vBytes = x.text, x.bytes
 				if kind == kindShared {
 					if n, ok := parseUint(x.captured); ok && x.text <= len(x.captured) {
 						sharedIndex = n
@@ -287,6 +293,7 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 		case "is":
 			if inCell {
 				inIs, isLevel = x.kind == tagStart, level
+				sawIs = true
 			}
 		case "r":
 			if inIs && level == isLevel+1 {
@@ -304,6 +311,7 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 				tLevel = level
 			} else if end && level == tLevel && (level == isLevel+1 || inR && level == isLevel+2) {
 				isText += x.text
+				isBytes += x.bytes
 				if isText > maxCellChars {
 					return s, &cellError{pos: cellPos{row: row, col: col}, msg: fmt.Sprintf("holds more than %s characters, the most a cell can hold in Excel", thousands(maxCellChars)), hint: hintExcelLimit}
 				}
@@ -363,14 +371,14 @@ func removeAttr(tag []byte, name string) []byte {
 // sstInfo is what the preflight of the shared strings found.
 type sstInfo struct {
 	count int
-	// empty has a bit set for each empty string.
-	empty []uint64
+	// sizes are the strings' lengths as saved, in bytes (0 for an empty one).
+	sizes []uint32
 	// oversized is the first string longer than Excel allows, -1 if none.
 	oversized int
 	repair    bool
 }
 
-func (s *sstInfo) isEmpty(i int) bool { return s.empty[i/64]&(1<<(i%64)) != 0 }
+func (s *sstInfo) isEmpty(i int) bool { return s.sizes[i] == 0 }
 
 // scanSharedStrings is the preflight of the shared string table: how many strings, which
 // are empty, none too long or in too many pieces. It reads the strings as excelize does:
@@ -381,7 +389,7 @@ func scanSharedStrings(r io.Reader, out io.Writer) (*sstInfo, error) {
 	x := newXMLScan(r, maxSheetElements)
 	x.out = out
 	var (
-		runs, text        int
+		runs, text, size  int
 		inSI, inR, inRPh  bool
 		tStart, tInRun    bool
 		tLevel, itemLevel int
@@ -391,12 +399,7 @@ func scanSharedStrings(r io.Reader, out io.Writer) (*sstInfo, error) {
 		if i == maxSharedStrings {
 			return &limitError{fmt.Sprintf("holds more than %s different texts, more than herald reads", thousands(maxSharedStrings))}
 		}
-		if i%64 == 0 {
-			info.empty = append(info.empty, 0)
-		}
-		if text == 0 {
-			info.empty[i/64] |= 1 << (i % 64)
-		}
+		info.sizes = append(info.sizes, uint32(min(size, maxText+1)))
 		if text > maxCellChars && info.oversized < 0 {
 			info.oversized = i
 		}
@@ -422,9 +425,9 @@ func scanSharedStrings(r io.Reader, out io.Writer) (*sstInfo, error) {
 			}
 			switch x.kind {
 			case tagStart:
-				inSI, text, itemLevel = true, 0, level
+				inSI, text, size, itemLevel = true, 0, 0, level
 			case tagEmpty:
-				text = 0
+				text, size = 0, 0
 				if err := endItem(); err != nil {
 					return nil, err
 				}
@@ -459,6 +462,7 @@ func scanSharedStrings(r io.Reader, out io.Writer) (*sstInfo, error) {
 				tStart = false
 				if level == itemLevel+1 || tInRun && level == itemLevel+2 {
 					text += x.text
+					size += x.bytes
 				}
 			}
 		}

@@ -29,6 +29,8 @@ type xmlScan struct {
 	// text counts the characters of the text before the current tag, as Excel counts
 	// them: UTF-16 units, an entity reference or an _xHHHH_ escape counting one.
 	text int
+	// bytes is the length of that text as saved.
+	bytes int
 	// captured holds the first bytes of that text, up to cap(captured).
 	captured []byte
 	// surrogate is set once an escaped UTF-16 surrogate (_xD83D_) has been seen, which
@@ -70,6 +72,11 @@ func newXMLScan(r io.Reader, maxElements int) *xmlScan {
 // next reads the text up to the next tag, and the tag. At the end of the part it returns
 // io.EOF if the root element was closed, else errCutOff.
 func (x *xmlScan) next() error {
+	if x.tag == nil {
+		if head, _ := x.br.Peek(2); len(head) == 2 && (head[0] == 0 || head[1] == 0 || head[0] >= 0xFE) {
+			return syntaxError("the part is not in UTF-8 (perhaps in UTF-16), which herald does not read")
+		}
+	}
 	if x.out != nil {
 		x.flush()
 		if x.tag != nil {
@@ -78,7 +85,7 @@ func (x *xmlScan) next() error {
 			x.out.Write([]byte{'>'})
 		}
 	}
-	x.text, x.captured = 0, x.captured[:0]
+	x.text, x.bytes, x.captured = 0, 0, x.captured[:0]
 	for {
 		chunk, err := x.br.ReadSlice('<')
 		body := chunk
@@ -160,6 +167,7 @@ func (x *xmlScan) addText(b []byte) {
 }
 
 func (x *xmlScan) count(b []byte) {
+	x.bytes += len(b)
 	if len(x.captured) < cap(x.captured) {
 		x.captured = append(x.captured, b[:min(len(b), cap(x.captured)-len(x.captured))]...)
 	}
@@ -292,9 +300,6 @@ func (x *xmlScan) name() []byte {
 	}
 	return tag
 }
-
-// is reports whether the current tag's local name is name.
-func (x *xmlScan) is(name string) bool { return string(x.name()) == name }
 
 // attr returns the raw value of the attribute called name (by its local name, as
 // excelize compares them) in the current start tag, and whether it is there. Values are

@@ -93,16 +93,16 @@ func changesText(secs []fmtSection) bool {
 	if i < 0 || secs[i].general {
 		return false
 	}
-	at := false
+	at := 0
 	for _, p := range secs[i].parts {
 		switch {
 		case p.token == "@":
-			at = true
+			at++
 		case p.token != "" || strings.TrimFunc(p.literal, unicode.IsSpace) != "":
 			return true
 		}
 	}
-	return !at
+	return at != 1
 }
 
 func attrValue(e xml.StartElement, local string) string {

@@ -2,12 +2,12 @@ package contacts
 
 import (
 	"archive/zip"
-	"bytes"
 	"encoding/binary"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 
@@ -89,6 +89,12 @@ func readXLSX(ra io.ReaderAt, size int64, name, sheet string, limit int64) (*Tab
 	return t, nil
 }
 
+// excelizeXMLLimit is the size above which excelize unpacks the sheet and the shared
+// strings to temporary files rather than into memory. Its shared strings read that way
+// take a tenth of the memory they take decoded (about 40 bytes a string rather than 300),
+// and cost no more time.
+const excelizeXMLLimit = 1 << 20
+
 // excelizeSheet is the name of the sheet in the copy of the package excelize reads: the
 // real name may be one excelize refuses (longer than 31 characters, say).
 const excelizeSheet = "Sheet1"
@@ -96,14 +102,24 @@ const excelizeSheet = "Sheet1"
 // readRows reads the rows of the sheet with excelize's row iterator, raw, and shows each
 // value as Excel does.
 func (p *xlsxPackage) readRows(b *builder, target sheetInfo, scan sheetScan, sst *sstInfo, styles *styleSheet, f *formatter, limit int64) error {
-	data, err := p.forExcelize(target, scan, sst, styles)
+	// The copy goes to a temporary file, which excelize reads without holding it in
+	// memory.
+	tmp, err := os.CreateTemp("", "herald-*.xlsx")
+	if err != nil {
+		return fmt.Errorf("read contacts: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	err = p.forExcelize(tmp, target, scan, sst, styles)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return damaged(p.name, err)
 	}
-	x, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
+	x, err := excelize.OpenFile(tmp.Name(), excelize.Options{
 		RawCellValue:      true,
-		UnzipSizeLimit:    max(limit, int64(len(data))),
-		UnzipXMLSizeLimit: min(limit, 16<<20),
+		UnzipSizeLimit:    limit,
+		UnzipXMLSizeLimit: min(limit, excelizeXMLLimit),
 	})
 	if err != nil {
 		return damaged(p.name, err)
@@ -116,7 +132,7 @@ func (p *xlsxPackage) readRows(b *builder, target sheetInfo, scan sheetScan, sst
 	defer rows.Close()
 	formats := scan.formats
 	reached := scan.last.row == 0
-	number := 0
+	number, shown := 0, 0
 	for rows.Next() {
 		// Next advances one row at a time, gaps included, so the count is the row number.
 		number++
@@ -132,6 +148,15 @@ func (p *xlsxPackage) readRows(b *builder, target sheetInfo, scan sheetScan, sst
 			formats = formats[1:]
 			if int(c.row) == number && int(c.col) < len(values) && values[c.col] != "" {
 				values[c.col] = f.show(values[c.col], c)
+				// A format can make a value longer than it is saved: "@@@@" shows
+				// the text four times.
+				if shown += len(values[c.col]); shown > maxText {
+					return problem.Problem{
+						Where:   b.t.cellRef(number, int(c.col), ""),
+						Message: fmt.Sprintf("is past the most text herald reads: the cells up to this one show more than %s MiB of text", thousands(maxText>>20)),
+						Hints:   []string{hintTooMuch},
+					}
+				}
 			}
 		}
 		if err := b.add(number, values); err != nil {
@@ -184,9 +209,8 @@ func (f *formatter) show(raw string, c cellFormat) string {
 // nothing else, at the places excelize expects them (it looks for the shared strings at
 // xl/sharedStrings.xml, whatever the relationships say), copied as they are compressed,
 // or repaired where excelize would misread them.
-func (p *xlsxPackage) forExcelize(target sheetInfo, scan sheetScan, sst *sstInfo, styles *styleSheet) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+func (p *xlsxPackage) forExcelize(out io.Writer, target sheetInfo, scan sheetScan, sst *sstInfo, styles *styleSheet) error {
+	zw := zip.NewWriter(out)
 	add := func(name, content string) error {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
 		if err != nil {
@@ -212,27 +236,24 @@ func (p *xlsxPackage) forExcelize(target sheetInfo, scan sheetScan, sst *sstInfo
 	}
 	for _, part := range parts {
 		if err := add(part.name, part.content); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := p.copyPart(zw, target.path, "xl/worksheets/sheet1.xml", scan.repair, func(r io.Reader, w io.Writer) error {
 		_, err := scanSheet(r, styles, sst, w)
 		return err
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	if p.sstPath != "" {
 		if err := p.copyPart(zw, p.sstPath, "xl/sharedStrings.xml", sst.repair, func(r io.Reader, w io.Writer) error {
 			_, err := scanSharedStrings(r, w)
 			return err
 		}); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return zw.Close()
 }
 
 // copyPart copies a part into zw under another name: as it is compressed, or through
