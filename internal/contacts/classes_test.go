@@ -152,6 +152,8 @@ func TestReadCellClasses(t *testing.T) {
 		{"a number not hidden by its format", "", `<c r="A2" s="3"><v>1234</v></c>`, "", "1,234"},
 		{"an accounting zero", "", `<c r="A2" s="4"><v>0</v></c>`, "", "$-"}, // the fill (*) fills nothing outside a cell
 		{"an accounting amount", "", `<c r="A2" s="4"><v>1234.5</v></c>`, "", "$1,234.50"},
+		{"a value in CDATA and around a comment", "", `<c r="A2"><v><![CDATA[12]]><!-- a note -->3</v></c>`, "", "123"},
+		{"a shared string index around a comment", "", `<c r="A2" t="s"><v>0<!-- -->2</v></c>`, `<si><t>Jean</t></si>`, "Jean"},
 		{"a boolean", "", `<c r="A2" t="b"><v>1</v></c>`, "", "TRUE"},
 		{"a boolean in a date style", "", `<c r="A2" s="1" t="b"><v>0</v></c>`, "", "FALSE"},
 		{"an error in a date style", "", `<c r="A2" s="1" t="e"><v>#N/A</v></c>`, "", "#N/A"},

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 func zipOf(t *testing.T, files map[string]string) []byte {
@@ -187,15 +186,10 @@ func TestReadZipBomb(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			start := time.Now()
 			_, err := readBytes(t, data, "contacts.xlsx", tt.opt)
-			elapsed := time.Since(start)
 			runtime.ReadMemStats(&after)
 			if err == nil || !strings.HasPrefix(withHints(err), tt.want) {
 				t.Errorf("got error %v\nwant one starting %q", err, tt.want)
-			}
-			if elapsed > 2*time.Second {
-				t.Errorf("took %v to fail; want it quick", elapsed)
 			}
 			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
 				t.Errorf("allocated %d MiB; want the bomb left packed", alloc>>20)

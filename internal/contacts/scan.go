@@ -26,8 +26,9 @@ type xmlScan struct {
 	maxElements int
 	rootClosed  bool
 
-	// text counts the characters of the text before the current tag, as Excel counts
-	// them: UTF-16 units, an entity reference or an _xHHHH_ escape counting one.
+	// text counts the characters of the text before the current tag (since the last
+	// element's tag), as Excel counts them: UTF-16 units, an entity reference or an
+	// _xHHHH_ escape counting one.
 	text int
 	// bytes is the length of that text as saved.
 	bytes int
@@ -85,7 +86,10 @@ func (x *xmlScan) next() error {
 			x.out.Write([]byte{'>'})
 		}
 	}
-	x.text, x.bytes, x.captured = 0, 0, x.captured[:0]
+	if x.kind != tagOther {
+		// Text goes on past comments and CDATA sections, as encoding/xml reads it.
+		x.text, x.bytes, x.captured = 0, 0, x.captured[:0]
+	}
 	for {
 		chunk, err := x.br.ReadSlice('<')
 		body := chunk

@@ -89,11 +89,16 @@ func readXLSX(ra io.ReaderAt, size int64, name, sheet string, limit int64) (*Tab
 	return t, nil
 }
 
-// excelizeXMLLimit is the size above which excelize unpacks the sheet and the shared
-// strings to temporary files rather than into memory. Its shared strings read that way
-// take a tenth of the memory they take decoded (about 40 bytes a string rather than 300),
-// and cost no more time.
-const excelizeXMLLimit = 1 << 20
+// excelize unpacks the sheet and the shared strings to temporary files rather than into
+// memory when they are larger than its UnzipXMLSizeLimit. Its shared strings read that
+// way take a tenth of the memory they take decoded (some 40 bytes a string rather than
+// 300, and a copy of the part or two), but cost a system call a cell: they are decoded in
+// memory when they are few.
+const (
+	excelizeXMLLimit = 1 << 20
+	sstInMemory      = 100_000 // strings
+	sstInMemorySize  = 8 << 20 // bytes
+)
 
 // excelizeSheet is the name of the sheet in the copy of the package excelize reads: the
 // real name may be one excelize refuses (longer than 31 characters, say).
@@ -116,10 +121,14 @@ func (p *xlsxPackage) readRows(b *builder, target sheetInfo, scan sheetScan, sst
 	if err != nil {
 		return damaged(p.name, err)
 	}
+	xmlLimit := int64(excelizeXMLLimit)
+	if part, ok := p.files[partKey(p.sstPath)]; ok && sst.count <= sstInMemory && part.UncompressedSize64 <= sstInMemorySize {
+		xmlLimit = sstInMemorySize
+	}
 	x, err := excelize.OpenFile(tmp.Name(), excelize.Options{
 		RawCellValue:      true,
 		UnzipSizeLimit:    limit,
-		UnzipXMLSizeLimit: min(limit, excelizeXMLLimit),
+		UnzipXMLSizeLimit: min(limit, xmlLimit),
 	})
 	if err != nil {
 		return damaged(p.name, err)
