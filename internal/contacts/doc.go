@@ -100,6 +100,9 @@
 //     formatted text (rich text runs) in them;
 //   - at most 100,000 merged ranges in a sheet, 1,000 sheets and 10,000 parts in a
 //     workbook;
+//   - at most 100,000 values shown by the formats excelize renders for herald, slowly:
+//     fractions, exponents, other calendars' eras, names of months and days in a language
+//     other than English;
 //   - XML nested at most 100 deep, tags at most 1 MiB long, at most 4,000,000 elements in
 //     a sheet or the shared strings and 2,000,000 in another part.
 //

@@ -177,6 +177,81 @@ var hostileShapes = []hostileShape{
 		want: "contacts.xlsx: Sheet1!A5: is past the most text herald reads: the cells up to this one show more than 32 MiB of text",
 	},
 	{
+		name: "1,000,000 numbers in 65,000 formats",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: func(bw *bufio.Writer) {
+					for r := 1; r <= 100_000; r++ {
+						fmt.Fprintf(bw, `<row r="%d">`, r)
+						for c := range 10 {
+							fmt.Fprintf(bw, `<c s="%d"><v>%d.5</v></c>`, (r*10+c)%65_000+1, r)
+						}
+						bw.WriteString(`</row>`)
+					}
+				},
+				styles: func(bw *bufio.Writer) {
+					bw.WriteString(`<numFmts>`)
+					for i := range 65_000 {
+						fmt.Fprintf(bw, `<numFmt numFmtId="%d" formatCode="#,##0.00&quot; %d&quot;"/>`, 164+i, i)
+					}
+					bw.WriteString(`</numFmts><cellXfs><xf/>`)
+					for i := range 65_000 {
+						fmt.Fprintf(bw, `<xf numFmtId="%d"/>`, 164+i)
+					}
+					bw.WriteString(`</cellXfs>`)
+				},
+			})
+		},
+	},
+	{
+		name: "1,000,000 fractions",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: func(bw *bufio.Writer) {
+					for r := 1; r <= 100_000; r++ {
+						fmt.Fprintf(bw, `<row r="%d">`, r)
+						for range 10 {
+							fmt.Fprintf(bw, `<c s="1"><v>%d.25</v></c>`, r)
+						}
+						bw.WriteString(`</row>`)
+					}
+				},
+				styles: sheetOf(`<cellXfs><xf/><xf numFmtId="12"/></cellXfs>`),
+			})
+		},
+		want: "contacts.xlsx: Sheet1!A10001: is one value too many: the sheet holds more than 100,000 values in formats herald leaves to excelize",
+	},
+	{
+		name: "1,000 dates in each of 1,000 languages",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: func(bw *bufio.Writer) {
+					for r := 1; r <= 100_000; r++ {
+						fmt.Fprintf(bw, `<row r="%d">`, r)
+						for c := range 10 {
+							fmt.Fprintf(bw, `<c s="%d"><v>%d</v></c>`, (r*10+c)%1000+1, 40000+r%365)
+						}
+						bw.WriteString(`</row>`)
+					}
+				},
+				styles: func(bw *bufio.Writer) {
+					bw.WriteString(`<numFmts>`)
+					for i := range 1000 {
+						fmt.Fprintf(bw, `<numFmt numFmtId="%d" formatCode="[$-%X]dddd d mmmm yyyy"/>`, 164+i, 0x400+i)
+					}
+					bw.WriteString(`</numFmts><cellXfs><xf/>`)
+					for i := range 1000 {
+						fmt.Fprintf(bw, `<xf numFmtId="%d"/>`, 164+i)
+					}
+					bw.WriteString(`</cellXfs>`)
+				},
+			})
+		},
+	},
+	{
 		name: "10 million empty cells",
 		file: "contacts.xlsx",
 		gen: func(w io.Writer) error {

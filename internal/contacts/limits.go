@@ -31,6 +31,9 @@ const (
 	// phonetic runs) in them all.
 	maxSharedStrings = 250_000
 	maxRuns          = 500_000
+	// maxSlowFormats is the most values shown by excelize's formatter (fractions,
+	// exponents, other calendars, names in other languages), which is slow.
+	maxSlowFormats = 100_000
 	// maxMerges is the most merged ranges in a worksheet.
 	maxMerges = 100_000
 	// maxSheets is the most sheets a workbook may list.

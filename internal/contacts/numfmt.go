@@ -1,6 +1,7 @@
 package contacts
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -76,7 +77,50 @@ type formatter struct {
 	date1904 bool
 	// sections caches the parsed sections of each format code.
 	sections map[string][]fmtSection
+	// slow counts the values left to excelize's formatter (fractions, exponents, eras,
+	// names of months in other languages), which takes microseconds a value: past
+	// maxSlowFormats, err is set and the reader stops.
+	slow      int
+	err       error
+	nameCache map[string]string
 }
+
+// excelize renders a value with one section of a format code by excelize's formatter,
+// counting it.
+func (f *formatter) excelize(code string, v float64) string {
+	if f.slow++; f.slow > maxSlowFormats {
+		if f.err == nil {
+			f.err = &limitError{fmt.Sprintf("holds more than %s values in formats herald leaves to excelize (fractions, exponents, other calendars, names in other languages), more than it reads", thousands(maxSlowFormats))}
+		}
+		return general(v)
+	}
+	return excelizeFormat(code, v)
+}
+
+// names returns the name of a month (token mmm, mmmm or mmmmm, month 1 to 12) or day
+// (ddd, dddd, day 0 to 6 from Sunday) in the language of a [$-40C] tag, as excelize
+// knows it.
+func (f *formatter) names(lang, token string, n int) string {
+	key := lang + token + strconv.Itoa(n)
+	if name, ok := f.nameCache[key]; ok {
+		return name
+	}
+	var serial float64
+	if token[0] == 'm' {
+		serial = float64(time.Date(2023, time.Month(n), 1, 0, 0, 0, 0, time.UTC).Sub(excelEpoch).Hours() / 24)
+	} else {
+		// 1 January 2023 was a Sunday.
+		serial = float64(time.Date(2023, 1, 1+n, 0, 0, 0, 0, time.UTC).Sub(excelEpoch).Hours() / 24)
+	}
+	name := f.excelize("[$-"+lang+"]"+token, serial)
+	if f.nameCache == nil {
+		f.nameCache = map[string]string{}
+	}
+	f.nameCache[key] = name
+	return name
+}
+
+var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 
 // number shows a number cell: raw is the value as saved ("0.30000000000000004").
 func (f *formatter) number(raw string, xf int) string {
@@ -160,15 +204,14 @@ func (f *formatter) formatCode(code string, v float64) string {
 			value += 1462
 		}
 		var ok bool
-		if s, ok = sec.renderDate(value); !ok {
-			s = excelizeFormat(sec.code, value)
+		if s, ok = sec.renderDate(value, f.names); !ok {
+			s = f.excelize(sec.code, value)
 		}
-	case value == 0 && !sec.zeroDigit:
-		// Excel shows no digit for a zero where the format has no 0 placeholder, as in
-		// an accounting zero: _-* "-"??_- shows "-".
-		s = sec.literals()
 	default:
-		s = excelizeFormat(sec.code, value)
+		var ok bool
+		if s, ok = sec.renderNumber(value); !ok {
+			s = f.excelize(sec.code, value)
+		}
 	}
 	if minus && s != "" {
 		s = "-" + s
@@ -221,13 +264,12 @@ func textSection(secs []fmtSection) int {
 
 // fmtSection is one section of a number format code, between semicolons.
 type fmtSection struct {
-	code      string // without condition nor color, for excelize
-	cond      string // "<=9999999", or ""
-	general   bool   // "General"
-	date      bool   // has date or time parts
-	at        bool   // has @, the text
-	zeroDigit bool   // has a 0 digit placeholder
-	parts     []fmtPart
+	code    string // without condition nor color, for excelize
+	cond    string // "<=9999999", or ""
+	general bool   // "General"
+	date    bool   // has date or time parts
+	at      bool   // has @, the text
+	parts   []fmtPart
 }
 
 // fmtPart is a piece of a section: literal text, or a placeholder.
@@ -372,11 +414,7 @@ func parseFormat(code string) []fmtSection {
 			cur.at = true
 			token("@")
 			sb.WriteByte(c)
-		case c == '0':
-			cur.zeroDigit = true
-			token("0")
-			sb.WriteByte(c)
-		case strings.ContainsRune("#?.,%", rune(c)):
+		case strings.ContainsRune("0#?.,%", rune(c)):
 			token(string(c))
 			sb.WriteByte(c)
 		default:
@@ -414,26 +452,156 @@ func (s fmtSection) text(v string) string {
 	return b.String()
 }
 
-// literals shows the section's text alone, for a value that shows no digits.
-func (s fmtSection) literals() string {
+// renderNumber shows a number with a section made of digit placeholders (0 # ?), a
+// decimal point, thousands separators and scaling commas, percent signs and literal
+// text; false for anything else (fractions, exponents), which excelize then renders.
+// Digits are rounded as Excel rounds them: half away from zero, on the 15 significant
+// digits it keeps (1.005 shows as 1.01 with two decimals).
+func (s fmtSection) renderNumber(v float64) (string, bool) {
+	var intPH, fracPH []int // indexes in parts of the digit placeholders
+	point, lastInt := -1, -1
+	for i, p := range s.parts {
+		switch p.token {
+		case "0", "#", "?":
+			if point < 0 {
+				intPH, lastInt = append(intPH, i), i
+			} else {
+				fracPH = append(fracPH, i)
+			}
+		case ".":
+			if point < 0 {
+				point = i
+			}
+		case "", ",", "%", "@":
+		default:
+			return "", false // an exponent
+		}
+		if strings.Contains(p.literal, "/") && len(intPH)+len(fracPH) > 0 {
+			return "", false // a fraction
+		}
+	}
+	lastDigit := lastInt
+	if len(fracPH) > 0 {
+		lastDigit = fracPH[len(fracPH)-1]
+	}
+	// A comma between digits of the integer separates thousands; commas after the last
+	// digit divide by a thousand each.
+	grouping, scale, percent := false, 0, 0
+	for i, p := range s.parts {
+		switch {
+		case p.token == "%":
+			percent++
+		case p.token != ",":
+		case i > lastDigit:
+			scale++
+		case i < lastInt && (point < 0 || i < point):
+			grouping = true
+		}
+	}
+	x := v * math.Pow(100, float64(percent)) / math.Pow(1000, float64(scale))
+	intDigits, fracDigits := roundDecimal(x, len(fracPH))
+
+	// The integer digits go into the placeholders from the right; the leftmost one takes
+	// all that are left.
+	shown := make(map[int]string, len(intPH)+len(fracPH))
+	if grouping {
+		zeros := 0
+		for _, i := range intPH {
+			if s.parts[i].token == "0" {
+				zeros++
+			}
+		}
+		for len(intDigits) < zeros {
+			intDigits = "0" + intDigits
+		}
+		for i := len(intDigits) - 3; i > 0; i -= 3 {
+			intDigits = intDigits[:i] + "," + intDigits[i:]
+		}
+		shown[intPH[0]] = intDigits
+	} else {
+		d := intDigits
+		for k := len(intPH) - 1; k >= 0; k-- {
+			i := intPH[k]
+			switch {
+			case k == 0 && d != "":
+				shown[i] = d
+			case d != "":
+				shown[i], d = d[len(d)-1:], d[:len(d)-1]
+			case s.parts[i].token == "0":
+				shown[i] = "0"
+			case s.parts[i].token == "?":
+				shown[i] = " "
+			}
+		}
+	}
+	// Decimals: a # shows no trailing zero, a ? a space instead.
+	last := strings.TrimRight(fracDigits, "0")
+	for k, i := range fracPH {
+		switch {
+		case k < len(last):
+			shown[i] = fracDigits[k : k+1]
+		case s.parts[i].token == "0":
+			shown[i] = "0"
+		case s.parts[i].token == "?":
+			shown[i] = " "
+		}
+	}
 	var b strings.Builder
-	for _, p := range s.parts {
+	if len(intPH) == 0 && intDigits != "" {
+		b.WriteString(intDigits)
+	}
+	for i, p := range s.parts {
 		switch p.token {
 		case "":
 			b.WriteString(p.literal)
-		case "?":
-			b.WriteByte(' ')
+		case "0", "#", "?":
+			b.WriteString(shown[i])
 		case ".", "%":
-			b.WriteString(p.token)
+			if p.token == "%" || i == point {
+				b.WriteString(p.token)
+			}
 		}
 	}
-	return b.String()
+	return b.String(), true
 }
 
-// renderDate shows a serial date (1900 system) with the section, in English; false when
-// the section has parts only excelize knows (eras, other calendars, another language's
-// names), which excelize then renders.
-func (s fmtSection) renderDate(v float64) (string, bool) {
+// roundDecimal rounds x ≥ 0 to decimals places as Excel does, returning the digits before
+// the point (without leading zeros, "" for none) and the decimals.
+func roundDecimal(x float64, decimals int) (intDigits, fracDigits string) {
+	e := strconv.FormatFloat(math.Abs(x), 'e', 14, 64) // d.dddddddddddddde±XX
+	digits := []byte(e[:1] + e[2:16])
+	exp, _ := strconv.Atoi(e[17:])
+	point := exp + 1
+	if point < 1 {
+		digits = append(make([]byte, 1-point), digits...)
+		for i := range 1 - point {
+			digits[i] = '0'
+		}
+		point = 1
+	}
+	for len(digits) < point+decimals+1 {
+		digits = append(digits, '0')
+	}
+	if digits[point+decimals] >= '5' {
+		i := point + decimals - 1
+		for ; i >= 0 && digits[i] == '9'; i-- {
+			digits[i] = '0'
+		}
+		if i < 0 {
+			digits = append([]byte{'1'}, digits...)
+			point++
+		} else {
+			digits[i]++
+		}
+	}
+	intDigits = strings.TrimLeft(string(digits[:point]), "0")
+	return intDigits, string(digits[point : point+decimals])
+}
+
+// renderDate shows a serial date (1900 system) with the section, the names of months and
+// days in another language than English given by names; false when the section has
+// parts only excelize knows (eras, other calendars), which excelize then renders.
+func (s fmtSection) renderDate(v float64, names func(lang, token string, n int) string) (string, bool) {
 	frac := 0
 	ampm := false
 	for _, p := range s.parts {
@@ -446,9 +614,9 @@ func (s fmtSection) renderDate(v float64) (string, bool) {
 			return "", false
 		}
 	}
-	if lang := s.language(); lang != "" && !strings.HasSuffix(lang, "09") && s.hasNames() {
-		// Month or day names in a language other than English.
-		return "", false
+	lang := s.language()
+	if strings.HasSuffix(lang, "09") {
+		lang = "" // English
 	}
 	// Round to the smallest unit shown, as Excel does.
 	scale := math.Pow10(frac)
@@ -475,6 +643,8 @@ func (s fmtSection) renderDate(v float64) (string, bool) {
 			b.WriteString(pad(mi, len(t)))
 		case t == "m" || t == "mm":
 			b.WriteString(pad(mo, len(t)))
+		case t[0] == 'm' && lang != "":
+			b.WriteString(names(lang, t, mo))
 		case t == "mmm":
 			b.WriteString(time.Month(mo).String()[:3])
 		case t == "mmmmm":
@@ -483,6 +653,8 @@ func (s fmtSection) renderDate(v float64) (string, bool) {
 			b.WriteString(time.Month(mo).String())
 		case t == "d" || t == "dd":
 			b.WriteString(pad(d, len(t)))
+		case t[0] == 'd' && lang != "":
+			b.WriteString(names(lang, t, int(wd)))
 		case t == "ddd":
 			b.WriteString(wd.String()[:3])
 		case t[0] == 'd':
@@ -537,15 +709,6 @@ func (s fmtSection) isMinute(i int) bool {
 	for j := i + 1; j < len(s.parts); j++ {
 		if t := s.parts[j].token; t != "" {
 			return t[0] == 's' || strings.HasPrefix(t, "[s")
-		}
-	}
-	return false
-}
-
-func (s fmtSection) hasNames() bool {
-	for _, p := range s.parts {
-		if len(p.token) >= 3 && (p.token[0] == 'm' || p.token[0] == 'd') {
-			return true
 		}
 	}
 	return false
@@ -730,7 +893,8 @@ func excelizeFormat(code string, v float64) string {
 	if len(scratch.cache) > 100_000 {
 		clear(scratch.cache)
 	}
-	if len(scratch.styles) > 10_000 {
+	if len(scratch.styles) > 200 {
+		// excelize compares a new style with every other: start afresh.
 		scratch.f, scratch.styles = nil, nil
 	}
 	scratch.cache[key] = s

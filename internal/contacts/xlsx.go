@@ -157,6 +157,9 @@ func (p *xlsxPackage) readRows(b *builder, target sheetInfo, scan sheetScan, sst
 			formats = formats[1:]
 			if int(c.row) == number && int(c.col) < len(values) && values[c.col] != "" {
 				values[c.col] = f.show(values[c.col], c)
+				if f.err != nil {
+					return problem.Problem{Where: b.t.cellRef(number, int(c.col), ""), Message: "is one value too many: the sheet " + f.err.Error(), Hints: []string{hintTooMuch}}
+				}
 				// A format can make a value longer than it is saved: "@@@@" shows
 				// the text four times.
 				if shown += len(values[c.col]); shown > maxText {
