@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mla-initiative/herald/internal/problem"
 
@@ -274,12 +275,26 @@ func (t *Table) cellRef(row, index int, header string) string {
 	if t.Sheet == "" {
 		s = fmt.Sprintf("%s: line %d, column %s", t.File, row, columnLetter(index))
 	} else {
-		s = fmt.Sprintf("%s: %s!%s%d", t.File, quoteSheet(t.Sheet), columnLetter(index), row)
+		s = fmt.Sprintf("%s: %s!%s%d", t.File, quoteSheet(shorten(t.Sheet)), columnLetter(index), row)
 	}
 	if header != "" {
-		s += " (" + header + ")"
+		s += " (" + shorten(header) + ")"
 	}
 	return s
+}
+
+// shorten cuts a header or sheet name for a message, which a cell of 32,767 characters
+// would otherwise fill, on every row.
+func shorten(s string) string {
+	const most = 60
+	if len(s) <= most {
+		return s
+	}
+	cut := most
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // RowRef names a whole row for a message: "contacts.xlsx: Authorities, row 14" or
@@ -288,7 +303,7 @@ func (t *Table) RowRef(row int) string {
 	if t.Sheet == "" {
 		return fmt.Sprintf("%s: line %d", t.File, row)
 	}
-	return fmt.Sprintf("%s: %s, row %d", t.File, t.Sheet, row)
+	return fmt.Sprintf("%s: %s, row %d", t.File, shorten(t.Sheet), row)
 }
 
 // where names the table as a whole: "contacts.xlsx: Authorities" or "contacts.csv".
@@ -296,7 +311,7 @@ func (t *Table) where() string {
 	if t.Sheet == "" {
 		return t.File
 	}
-	return t.File + ": " + t.Sheet
+	return t.File + ": " + shorten(t.Sheet)
 }
 
 // Lookup returns the index in Columns of the column called name. Names compare without
@@ -361,9 +376,9 @@ func (t *Table) headerCells(cols []int) string {
 	parts := make([]string, len(cols))
 	for i, col := range cols {
 		c := t.Columns[col]
-		parts[i] = fmt.Sprintf("%s%d %q", c.Letter(), t.HeaderRow, c.Header)
+		parts[i] = fmt.Sprintf("%s%d %q", c.Letter(), t.HeaderRow, shorten(c.Header))
 	}
-	return joinAnd(parts)
+	return listStrings(parts)
 }
 
 func (t *Table) headerRowName() string {

@@ -162,7 +162,7 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 				n := row + 1
 				if v, ok := x.attr("r"); ok {
 					var valid bool
-					if n, valid = parseUint(v); !valid {
+					if n, valid = parseUint(v); !valid || n == 0 {
 						return fail(cellPos{row: row + 1, col: -1}, "cannot be read: a row after row %d is numbered %q", row, v)
 					}
 				}
@@ -230,6 +230,7 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 					}
 				}
 				hasFormula, hasV, sawIs, vText, isText, vBytes, isBytes, sharedIndex = false, false, false, 0, 0, 0, 0, -1
+				inV, inIs, inR, inRPh = false, false, false, false
 				inCell = x.kind == tagStart
 			}
 			if end || x.kind == tagEmpty {
