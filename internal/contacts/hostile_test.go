@@ -177,7 +177,7 @@ var hostileShapes = []hostileShape{
 		want: "contacts.xlsx: Sheet1!A5: is past the most text herald reads: the cells up to this one show more than 32 MiB of text",
 	},
 	{
-		name: "1,000,000 numbers in 65,000 formats",
+		name: "1,000,000 numbers in 4,000 formats",
 		file: "contacts.xlsx",
 		gen: func(w io.Writer) error {
 			return writeWorkbook(w, workbookParts{
@@ -185,24 +185,59 @@ var hostileShapes = []hostileShape{
 					for r := 1; r <= 100_000; r++ {
 						fmt.Fprintf(bw, `<row r="%d">`, r)
 						for c := range 10 {
-							fmt.Fprintf(bw, `<c s="%d"><v>%d.5</v></c>`, (r*10+c)%65_000+1, r)
+							fmt.Fprintf(bw, `<c s="%d"><v>%d.5</v></c>`, (r*10+c)%4000+1, r)
 						}
 						bw.WriteString(`</row>`)
 					}
 				},
 				styles: func(bw *bufio.Writer) {
 					bw.WriteString(`<numFmts>`)
-					for i := range 65_000 {
+					for i := range 4000 {
 						fmt.Fprintf(bw, `<numFmt numFmtId="%d" formatCode="#,##0.00&quot; %d&quot;"/>`, 164+i, i)
 					}
 					bw.WriteString(`</numFmts><cellXfs><xf/>`)
-					for i := range 65_000 {
+					for i := range 4000 {
 						fmt.Fprintf(bw, `<xf numFmtId="%d"/>`, 164+i)
 					}
 					bw.WriteString(`</cellXfs>`)
 				},
 			})
 		},
+	},
+	{
+		name: "1,000,000 cells showing 32 characters",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: func(bw *bufio.Writer) {
+					for r := 1; r <= 100_000; r++ {
+						fmt.Fprintf(bw, `<row r="%d">`, r)
+						for range 10 {
+							fmt.Fprintf(bw, `<c s="1"><v>%d</v></c>`, r)
+						}
+						bw.WriteString(`</row>`)
+					}
+				},
+				styles: sheetOf(`<numFmts><numFmt numFmtId="164" formatCode="000000&quot; and some text to show&quot;"/></numFmts><cellXfs><xf/><xf numFmtId="164"/></cellXfs>`),
+			})
+		},
+	},
+	{
+		name: "65,000 number formats",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: sheetOf(`<row r="1">` + inline("A1", "Email") + `</row>`),
+				styles: func(bw *bufio.Writer) {
+					bw.WriteString(`<numFmts>`)
+					for i := range 65_000 {
+						fmt.Fprintf(bw, `<numFmt numFmtId="%d" formatCode="0&quot; %d&quot;"/>`, 164+i, i)
+					}
+					bw.WriteString(`</numFmts>`)
+				},
+			})
+		},
+		want: "contacts.xlsx: its part xl/styles.xml defines more than 4,000 number formats (Excel allows some 250)",
 	},
 	{
 		name: "1,000,000 fractions",

@@ -15,6 +15,9 @@ const (
 	maxColumns   = 1 << 14 // 16,384 columns, A to XFD
 	maxCellChars = 32767   // characters in a cell, counted as Excel does (UTF-16 units)
 	maxCellXfs   = 65490   // cell formats in a workbook
+	// maxNumFmts is the most number formats a workbook may define; Excel allows 200 to
+	// 250, depending on its language.
+	maxNumFmts = 4000
 
 	// herald's limits.
 

@@ -49,6 +49,9 @@ func (p *xlsxPackage) readStyles() (*styleSheet, error) {
 			if err != nil {
 				break
 			}
+			if len(custom) == maxNumFmts {
+				return &limitError{"defines more than " + thousands(maxNumFmts) + " number formats (Excel allows some 250)"}
+			}
 			code := attrValue(e, "formatCode")
 			if c16 := attrValue(e, "formatCode16"); c16 != "" {
 				code = c16
