@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/binary"
 	"encoding/xml"
 	"errors"
@@ -107,29 +108,26 @@ const excelizeSheet = "Sheet1"
 // readRows reads the rows of the sheet with excelize's row iterator, raw, and shows each
 // value as Excel does.
 func (p *xlsxPackage) readRows(b *builder, target sheetInfo, scan sheetScan, sst *sstInfo, styles *styleSheet, f *formatter, limit int64) error {
-	// The copy goes to a temporary file, which excelize reads without holding it in
-	// memory.
-	tmp, err := os.CreateTemp("", "herald-*.xlsx")
-	if err != nil {
-		return fmt.Errorf("read contacts: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	err = p.forExcelize(tmp, target, scan, sst, styles)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return damaged(p.name, err)
-	}
 	xmlLimit := int64(excelizeXMLLimit)
 	if part, ok := p.files[partKey(p.sstPath)]; ok && sst.count <= sstInMemory && part.UncompressedSize64 <= sstInMemorySize {
 		xmlLimit = sstInMemorySize
 	}
-	x, err := excelize.OpenFile(tmp.Name(), excelize.Options{
-		RawCellValue:      true,
-		UnzipSizeLimit:    limit,
-		UnzipXMLSizeLimit: min(limit, xmlLimit),
-	})
+	opt := excelize.Options{RawCellValue: true, UnzipSizeLimit: limit, UnzipXMLSizeLimit: min(limit, xmlLimit)}
+	var (
+		x   *excelize.File
+		err error
+	)
+	if p.packed(target) <= inMemoryCopy {
+		var buf bytes.Buffer
+		if err := p.forExcelize(&buf, target, scan, sst, styles); err != nil {
+			return damaged(p.name, err)
+		}
+		x, err = excelize.OpenReader(&buf, opt)
+	} else {
+		// A large copy goes to a temporary file, which excelize reads without holding
+		// it in memory (it holds what it reads from a reader twice).
+		x, err = p.openCopy(target, scan, sst, styles, opt)
+	}
 	if err != nil {
 		return damaged(p.name, err)
 	}
@@ -190,6 +188,38 @@ func (p *xlsxPackage) readRows(b *builder, target sheetInfo, scan sheetScan, sst
 		}
 	}
 	return nil
+}
+
+// inMemoryCopy is the largest copy of the package made for excelize in memory; larger
+// ones go to a temporary file (a variable for the tests).
+var inMemoryCopy uint64 = 4 << 20
+
+// packed returns about how large the copy of the package excelize reads is.
+func (p *xlsxPackage) packed(target sheetInfo) uint64 {
+	var n uint64
+	for _, part := range []string{target.path, p.sstPath} {
+		if f, ok := p.files[partKey(part)]; ok {
+			n += f.CompressedSize64
+		}
+	}
+	return n
+}
+
+// openCopy writes the copy of the package excelize reads to a temporary file, and opens it.
+func (p *xlsxPackage) openCopy(target sheetInfo, scan sheetScan, sst *sstInfo, styles *styleSheet, opt excelize.Options) (*excelize.File, error) {
+	tmp, err := os.CreateTemp("", "herald-*.xlsx")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	err = p.forExcelize(tmp, target, scan, sst, styles)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return excelize.OpenFile(tmp.Name(), opt)
 }
 
 // show returns a raw cell value as Excel shows it.
