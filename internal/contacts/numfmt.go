@@ -331,20 +331,20 @@ func parseFormat(code string) []fmtSection {
 			i += j + 1
 			continue
 		case (c == '\\' || c == '!') && i+1 < len(code):
-			_, size := decodeRune(code[i+1:])
+			_, size := utf8.DecodeRuneInString(code[i+1:])
 			literal(code[i+1 : i+1+size])
 			sb.WriteString(code[i : i+1+size])
 			i += size
 			continue
 		case c == '_' && i+1 < len(code):
-			_, size := decodeRune(code[i+1:])
+			_, size := utf8.DecodeRuneInString(code[i+1:])
 			literal(" ")
 			sb.WriteString(code[i : i+1+size])
 			i += size
 			continue
 		case c == '*' && i+1 < len(code):
 			// A fill character repeats to the cell's width: nothing in a value.
-			_, size := decodeRune(code[i+1:])
+			_, size := utf8.DecodeRuneInString(code[i+1:])
 			sb.WriteString(code[i : i+1+size])
 			i += size
 			continue
@@ -418,7 +418,7 @@ func parseFormat(code string) []fmtSection {
 			token(string(c))
 			sb.WriteByte(c)
 		default:
-			_, size := decodeRune(rest)
+			_, size := utf8.DecodeRuneInString(rest)
 			literal(rest[:size])
 			sb.WriteString(rest[:size])
 			i += size - 1
@@ -432,8 +432,6 @@ func isElapsed(s string) bool {
 	s = strings.ToLower(s)
 	return s != "" && strings.Trim(s, string(s[0])) == "" && strings.ContainsRune("hms", rune(s[0]))
 }
-
-func decodeRune(s string) (rune, int) { return utf8.DecodeRuneInString(s) }
 
 // text shows a text value in a text section: @ is the text.
 func (s fmtSection) text(v string) string {
@@ -608,7 +606,7 @@ func (s fmtSection) renderDate(v float64, names func(lang, token string, n int) 
 		switch {
 		case strings.HasPrefix(p.token, ".0"):
 			frac = len(p.token) - 1
-		case p.token == "am/pm" || p.token == "a/p" || strings.EqualFold(p.token, "AM/PM") || strings.EqualFold(p.token, "A/P"):
+		case strings.EqualFold(p.token, "AM/PM") || strings.EqualFold(p.token, "A/P"):
 			ampm = true
 		case p.token != "" && strings.ContainsRune("egb", rune(p.token[0])):
 			return "", false
