@@ -95,7 +95,7 @@ func fixture(ts *testscript.TestScript, neg bool, args []string, root string) {
 	ts.Check(os.WriteFile(ts.MkAbs(dest), data, 0o644))
 }
 
-// mkzipbomb writes a workbook whose first sheet is 300 MiB of zeros (over the 256 MiB limit) packed into a few
+// mkzipbomb writes a workbook whose first sheet is 300 MiB of zeros (over the 64 MiB limit) packed into a few
 // megabytes, honestly declared: mkzipbomb out.xlsx.
 func mkzipbomb(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {

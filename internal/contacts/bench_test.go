@@ -1,6 +1,7 @@
 package contacts
 
 import (
+	"bufio"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -87,6 +88,51 @@ func benchmarkRead(b *testing.B, path string) {
 func BenchmarkReadXLSX10k(b *testing.B) { benchmarkRead(b, writeBenchXLSX(b)) }
 
 func BenchmarkReadCSV10k(b *testing.B) { benchmarkRead(b, writeBenchCSV(b)) }
+
+// BenchmarkReadXLSX10kFormatted reads 10,000 rows of 10 columns as a spreadsheet program
+// saves them: text as shared strings, a bold header, and numbers with formats (two
+// columns of different dates, a phone number, an amount, a share).
+func BenchmarkReadXLSX10kFormatted(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "contacts.xlsx")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	table := benchTable()
+	err = writeWorkbook(f, workbookParts{
+		sheet: func(w *bufio.Writer) {
+			w.WriteString(`<row r="1">`)
+			for c, h := range []string{"Country", "Authority", "First name", "Last name", "Email", "Language", "Born", "Reply by", "Phone", "Share"} {
+				fmt.Fprintf(w, `<c r="%s1" s="1" t="inlineStr"><is><t>%s</t></is></c>`, columnLetter(c), h)
+			}
+			w.WriteString(`</row>`)
+			for i := range table {
+				n := i + 2
+				fmt.Fprintf(w, `<row r="%d">`, n)
+				for c, col := range []int{0, 1, 4, 5, 7, 9} {
+					fmt.Fprintf(w, `<c r="%s%d" t="s"><v>%d</v></c>`, columnLetter(c), n, i*6+col%6)
+				}
+				fmt.Fprintf(w, `<c r="G%d" s="2"><v>%d</v></c><c r="H%d" s="3"><v>%d</v></c><c r="I%d"><v>%d</v></c><c r="J%d" s="4"><v>0.%02d</v></c></row>`,
+					n, 20000+i, n, 45336+i%30, n, 31701234567+i, n, i%100)
+			}
+		},
+		sst: func(w *bufio.Writer) {
+			for _, r := range table {
+				for _, col := range []int{0, 1, 4, 5, 7, 9} {
+					fmt.Fprintf(w, `<si><t>%s</t></si>`, r[col])
+				}
+			}
+		},
+		styles: sheetOf(`<numFmts count="1"><numFmt numFmtId="164" formatCode="d mmmm yyyy"/></numFmts><fonts count="2"><font/><font><b/></font></fonts><cellXfs count="5"><xf numFmtId="0"/><xf numFmtId="0" fontId="1"/><xf numFmtId="164"/><xf numFmtId="14"/><xf numFmtId="9"/></cellXfs>`),
+	})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkRead(b, path)
+}
 
 // Reading 10,000 rows must take little memory beyond the rows themselves, at its peak and
 // after.

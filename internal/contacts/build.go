@@ -4,125 +4,85 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/mla-initiative/herald/internal/problem"
 )
 
-// builder collects rows as they are read and turns them into a Table.
+// builder collects rows as they are read and turns them into a Table. It keeps only the
+// cells that hold something, so that a row reaching far to the right costs no more than
+// its cells.
 type builder struct {
 	t *Table
-	// header is the header row as read, untrimmed, so that stray spaces can be reported.
-	header []string
-	// rows holds the header row (first) and the non-empty rows under it, each as long as
-	// its last non-empty cell.
-	rows []rawRow
+	// header is the header row's cells as read, untrimmed, so that stray spaces can be
+	// reported.
+	header []rawCell
+	// rows holds the header row (first) and the non-empty rows under it.
+	rows  []rawRow
+	cells int
+	text  int // bytes of text in the cells
 }
 
 type rawRow struct {
 	number int
-	values []string
+	cells  []rawCell // the non-empty cells, trimmed, in column order
+}
+
+type rawCell struct {
+	col   int
+	value string
 }
 
 func newBuilder(file, sheet string) *builder {
 	return &builder{t: &Table{File: file, Sheet: sheet}}
 }
 
-// add takes one row as read. values may be reused by the caller after add returns.
-func (b *builder) add(number int, values []string) {
-	last := -1
+// add takes one row as read: values[i] is the cell of column i. values may be reused by
+// the caller after add returns.
+func (b *builder) add(number int, values []string) error {
+	n := 0
+	for _, v := range values {
+		if v != "" && strings.TrimSpace(v) != "" {
+			n++
+			b.text += len(v)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	b.cells += n
+	if b.cells > maxCells || b.text > maxText {
+		return problem.Problem{
+			Where:   b.t.RowRef(number),
+			Message: fmt.Sprintf("is one row too many: the table holds more than %s cells or %s MiB of text, more than herald reads", thousands(maxCells), thousands(maxText>>20)),
+			Hints:   []string{hintTooMuch},
+		}
+	}
+	cells := make([]rawCell, 0, n)
 	for i, v := range values {
-		if strings.TrimSpace(v) != "" {
-			last = i
+		if v == "" {
+			continue
 		}
-	}
-	if last < 0 {
-		return
-	}
-	trimmed := make([]string, last+1)
-	for i, v := range values[:last+1] {
-		trimmed[i] = strings.TrimSpace(v)
-		if strings.IndexByte(trimmed[i], '\r') >= 0 {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		if strings.IndexByte(v, '\r') >= 0 {
 			// Some programs save a line break in a cell as _x000D_ and a newline.
-			trimmed[i] = newlines.Replace(trimmed[i])
+			v = newlines.Replace(v)
 		}
+		cells = append(cells, rawCell{col: i, value: v})
 	}
 	if b.rows == nil {
-		b.header = slices.Clone(values[:last+1])
 		b.t.HeaderRow = number
+		for _, c := range cells {
+			b.header = append(b.header, rawCell{col: c.col, value: values[c.col]})
+		}
 	}
-	b.rows = append(b.rows, rawRow{number: number, values: trimmed})
+	b.rows = append(b.rows, rawRow{number: number, cells: cells})
+	return nil
 }
 
 var newlines = strings.NewReplacer("\r\n", "\n", "\r", "\n")
-
-// isoDate rewrites a date cell that excelize left as ISO 8601 with a T, which it does when
-// the cell has no format it applies, to the form dates with Excel's default formats read
-// as: 2024-02-14, or 2024-02-14 09:30 with a time.
-func isoDate(v string) string {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04"} {
-		d, err := time.Parse(layout, v)
-		if err != nil {
-			continue
-		}
-		switch {
-		case d.Hour() == 0 && d.Minute() == 0 && d.Second() == 0:
-			return d.Format(time.DateOnly)
-		case d.Second() == 0:
-			return d.Format("2006-01-02 15:04")
-		default:
-			return d.Format(time.DateTime)
-		}
-	}
-	return v
-}
-
-// rowIndex returns the position in b.rows of the row with the given number.
-func (b *builder) rowIndex(number int) (int, bool) {
-	return slices.BinarySearchFunc(b.rows, number, func(r rawRow, n int) int { return r.number - n })
-}
-
-// merge gives every cell of a merged range the value of its top-left cell, as the user
-// sees it (a value left in another cell of the range is hidden by the merge), in the rows
-// and columns that hold something of their own: merging never turns an empty row into a
-// contact, nor an empty column into one the templates could see.
-//
-// Ranges cannot overlap in a sound workbook; filled records the cells already filled so
-// that a crafted file with thousands of overlapping ranges costs no more than a sound one.
-func (b *builder) merge(r cellRange, width int, filled map[cellPos]bool) {
-	first, found := b.rowIndex(r.row1)
-	var value string
-	if found && r.col1 < len(b.rows[first].values) {
-		value = b.rows[first].values[r.col1]
-	}
-	for i := first; i < len(b.rows) && b.rows[i].number <= r.row2; i++ {
-		row := &b.rows[i]
-		for col := r.col1; col <= r.col2 && col < width; col++ {
-			pos := cellPos{row: row.number, col: col}
-			if filled[pos] {
-				return
-			}
-			filled[pos] = true
-			if col >= len(row.values) {
-				if value == "" {
-					continue
-				}
-				row.values = append(row.values, make([]string, col+1-len(row.values))...)
-			}
-			row.values[col] = value
-		}
-	}
-}
-
-// width returns one more than the last column index used by any row.
-func (b *builder) width() int {
-	w := 0
-	for _, r := range b.rows {
-		w = max(w, len(r.values))
-	}
-	return w
-}
 
 // finish builds the Table: columns, rows and the warnings about headers and hidden rows,
 // applying what the scan of a worksheet found (nothing, for CSV).
@@ -131,53 +91,125 @@ func (b *builder) finish(scan sheetScan) (*Table, error) {
 	if len(b.rows) == 0 {
 		return nil, problem.Problem{Where: t.where(), Message: "is empty: no cell holds anything", Hints: []string{"check that this is the right file and sheet"}}
 	}
-	for _, c := range scan.dates {
-		if i, ok := b.rowIndex(c.row); ok && c.col < len(b.rows[i].values) {
-			b.rows[i].values[c.col] = isoDate(b.rows[i].values[c.col])
-		}
-	}
-	used := make([]bool, b.width())
+	// The columns that hold something, and each one's place in the table.
+	var used []int
 	for _, r := range b.rows {
-		for i, v := range r.values {
-			if v != "" {
-				used[i] = true
-			}
+		for _, c := range r.cells {
+			used = append(used, c.col)
 		}
 	}
-	filled := map[cellPos]bool{}
-	for _, m := range scan.merges {
-		b.merge(m, len(used), filled)
+	slices.Sort(used)
+	used = slices.Compact(used)
+	if len(used)*len(b.rows) > maxCells {
+		last := used[len(used)-1]
+		return nil, problem.Problem{
+			Where: t.where(),
+			Message: fmt.Sprintf("is too large a table: %s rows by %s columns (up to column %s) make more than %s cells, more than herald reads",
+				thousands(len(b.rows)), thousands(len(used)), columnLetter(last), thousands(maxCells)),
+			Hints: []string{"delete the cells outside the table (often stray cells far to the right or below), or copy the table to a new workbook"},
+		}
 	}
+	place := make(map[int]int, len(used))
+	for i, col := range used {
+		place[col] = i
+	}
+	grid := make([][]string, len(b.rows))
+	for i, r := range b.rows {
+		grid[i] = make([]string, len(used))
+		for _, c := range r.cells {
+			grid[i][place[c.col]] = c.value
+		}
+	}
+	b.merge(scan.merges, used, grid)
 
-	header := b.rows[0].values
-	for i, isUsed := range used {
-		if !isUsed {
-			continue
-		}
-		var h string
-		if i < len(header) {
-			h = header[i]
-		}
-		t.Columns = append(t.Columns, Column{Header: h, Name: Identifier(h), Index: i})
+	for i, col := range used {
+		h := grid[0][i]
+		t.Columns = append(t.Columns, Column{Header: h, Name: columnName(h), Index: col})
 	}
 	t.Rows = make([]Row, 0, len(b.rows)-1)
-	for _, r := range b.rows[1:] {
-		values := make([]string, len(t.Columns))
-		for i, c := range t.Columns {
-			if c.Index < len(r.values) {
-				values[i] = r.values[c.Index]
-			}
-		}
+	for i, r := range b.rows[1:] {
 		_, hidden := slices.BinarySearch(scan.hidden, r.number)
-		t.Rows = append(t.Rows, Row{Number: r.number, Values: values, Hidden: hidden})
+		t.Rows = append(t.Rows, Row{Number: r.number, Values: grid[i+1], Hidden: hidden})
+	}
+	if err := t.checkOwnColumns(); err != nil {
+		return nil, err
 	}
 	b.headerWarnings()
 	b.hiddenWarning()
 	return t, nil
 }
 
+// merge gives every cell of a merged range the value of its top-left cell, as the user
+// sees it (a value left in another cell of the range is hidden by the merge), in the rows
+// and columns that hold something of their own: merging never turns an empty row into a
+// contact, nor an empty column into one the templates could see.
+//
+// Ranges cannot overlap in a sound workbook: a range stops where it meets a cell another
+// one filled, so that a crafted file with thousands of overlapping ranges costs no more
+// than a sound one, each cell of the table being filled at most once.
+func (b *builder) merge(ranges []cellRange, used []int, grid [][]string) {
+	if len(ranges) == 0 {
+		return
+	}
+	filled := make([]bool, len(grid)*len(used))
+	rowOf := func(number int) (int, bool) {
+		return slices.BinarySearchFunc(b.rows, number, func(r rawRow, n int) int { return r.number - n })
+	}
+ranges:
+	for _, r := range ranges {
+		first, _ := slices.BinarySearch(used, r.col1)
+		last, _ := slices.BinarySearch(used, r.col2+1)
+		if first == last {
+			continue
+		}
+		var value string
+		if i, ok := rowOf(r.row1); ok && used[first] == r.col1 {
+			value = grid[i][first]
+		}
+		start, _ := rowOf(r.row1)
+		for i := start; i < len(b.rows) && b.rows[i].number <= r.row2; i++ {
+			for j := first; j < last; j++ {
+				if filled[i*len(used)+j] {
+					continue ranges
+				}
+				filled[i*len(used)+j] = true
+				grid[i][j] = value
+			}
+		}
+	}
+}
+
+// checkOwnColumns refuses two columns that both mean one of the columns herald itself
+// uses (Email, Cc, Bcc, Language): which one to mail, or which language to write in,
+// would be a guess, and the other column's addresses would never be mailed.
+func (t *Table) checkOwnColumns() error {
+	var msgs []string
+	for _, a := range aliases {
+		if cols := t.named(a.name); len(cols) > 1 {
+			both := "both"
+			if len(cols) > 2 {
+				both = "all"
+			}
+			msgs = append(msgs, fmt.Sprintf("%s are %s the %s column", t.headerCells(cols), both, a.name))
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return problem.Problem{
+		Where:   t.where(),
+		Message: strings.Join(msgs, "; "),
+		Hints:   []string{"keep one of them, renaming or deleting the others; several addresses for one message go in one cell, separated by ;"},
+		Err:     ErrDuplicateColumn,
+	}
+}
+
 func (b *builder) headerWarnings() {
 	t := b.t
+	raw := map[int]string{}
+	for _, c := range b.header {
+		raw[c.col] = c.value
+	}
 	for col, c := range t.Columns {
 		ref := t.cellRef(t.HeaderRow, c.Index, "")
 		switch {
@@ -201,50 +233,37 @@ func (b *builder) headerWarnings() {
 				Hints:   []string{"give the column a header made of words"},
 			})
 		}
-		if c.Index < len(b.header) && b.header[c.Index] != strings.TrimSpace(b.header[c.Index]) {
+		if h, ok := raw[c.Index]; ok && h != strings.TrimSpace(h) {
 			t.Warnings = append(t.Warnings, problem.Problem{
 				Where:   ref,
-				Message: fmt.Sprintf("header %q has spaces before or after it, which are ignored", b.header[c.Index]),
+				Message: fmt.Sprintf("header %q has spaces before or after it, which are ignored", h),
 			})
 		}
 	}
 
 	// Two columns with one name: Lookup refuses the name, so say so now, once per name.
-	seen := map[string]bool{}
-	for _, c := range t.Columns {
+	byName := map[string][]int{}
+	var names []string
+	for i, c := range t.Columns {
 		key := strings.ToLower(c.Name)
-		if c.Name == "" || seen[key] {
+		if c.Name == "" {
 			continue
 		}
-		seen[key] = true
-		if cols := t.named(c.Name); len(cols) > 1 {
-			t.Warnings = append(t.Warnings, problem.Problem{
-				Where:   t.where(),
-				Message: fmt.Sprintf("the headers %s all give the name %s", t.headerCells(cols), c.Name),
-				Hints:   []string{fmt.Sprintf("templates cannot use {{.%s}} until all but one of these columns is renamed", c.Name)},
-			})
+		if byName[key] == nil {
+			names = append(names, key)
 		}
+		byName[key] = append(byName[key], i)
 	}
-
-	// A column called Email next to one called "Email address": the first wins, as
-	// Lookup says, but the user may have meant the other.
-	for _, a := range aliases {
-		exact := t.named(a.name)
-		if len(exact) != 1 {
+	for _, key := range names {
+		cols := byName[key]
+		if len(cols) < 2 || isOwnColumn(t.Columns[cols[0]].Name) {
 			continue
 		}
-		var others []int
-		for _, o := range a.others {
-			others = append(others, t.named(o)...)
-		}
-		if len(others) == 0 {
-			continue
-		}
-		slices.Sort(others)
+		name := t.Columns[cols[0]].Name
 		t.Warnings = append(t.Warnings, problem.Problem{
 			Where:   t.where(),
-			Message: fmt.Sprintf("%s is used as the %s column; %s could also be meant", t.headerCells(exact), a.name, t.headerCells(others)),
-			Hints:   []string{"rename the columns that are not meant, if one of them is"},
+			Message: fmt.Sprintf("the headers %s all give the name %s", t.headerCells(cols), name),
+			Hints:   []string{fmt.Sprintf("templates cannot use {{.%s}} until all but one of these columns is renamed", name)},
 		})
 	}
 }

@@ -10,15 +10,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mla-initiative/herald/internal/problem"
 
 	"github.com/xuri/excelize/v2"
 )
 
-// DefaultSizeLimit is the size limit used when Options.SizeLimit is 0. A workbook of
-// 100,000 contacts unpacks to well under 100 MiB.
-const DefaultSizeLimit = 256 << 20
+// DefaultSizeLimit is the size limit used when Options.SizeLimit is 0. A list of 5,000
+// contacts unpacks to a few MiB; the largest table herald reads (limits.go) to some
+// 40 MiB. Above that, the text a workbook or CSV file holds could no longer be read
+// within a few hundred megabytes.
+const DefaultSizeLimit = 64 << 20
 
 // Options says which part of a file to read and how much of it to accept.
 type Options struct {
@@ -54,8 +57,11 @@ type Table struct {
 // Column is one column of a Table.
 type Column struct {
 	Header string // as in the sheet, trimmed
-	Name   string // the header as an identifier for templates (see Identifier); "" if none
-	Index  int    // 0-based position in the sheet: 0 is column A
+	// Name is how templates name the column: its header as an identifier (see
+	// Identifier), "" if none; for a column herald itself uses, headed with any of its
+	// spellings, that column's name: Email, Cc, Bcc or Language.
+	Name  string
+	Index int // 0-based position in the sheet: 0 is column A
 }
 
 // Letter returns the column's name in the sheet: "A", "B", …, "AA".
@@ -74,6 +80,10 @@ type Row struct {
 // name, as opposed to several columns having it.
 var ErrNoColumn = errors.New("no such column")
 
+// ErrDuplicateColumn is matched (with errors.Is) by the error Read returns when two
+// columns are both one of the columns herald itself uses: Email, Cc, Bcc or Language.
+var ErrDuplicateColumn = errors.New("two columns with one meaning")
+
 // Read reads the contacts in the file at path: an Excel workbook (.xlsx, .xlsm) or a CSV
 // file (.csv, .tsv, .txt). The extension and the content must agree; a file with another
 // extension is read according to its content.
@@ -83,12 +93,18 @@ func Read(path string, opt Options) (*Table, error) {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
 	defer f.Close()
-	return ReadFrom(f, path, opt)
+	return readFrom(f, path, opt, f)
 }
 
 // ReadFrom reads contacts from r as Read does, name's extension choosing the format and
 // name standing for the file in messages. It is used for the built-in sample.
 func ReadFrom(r io.Reader, name string, opt Options) (*Table, error) {
+	return readFrom(r, name, opt, nil)
+}
+
+// readFrom reads contacts from r; a workbook is read from file, when given, rather than
+// into memory.
+func readFrom(r io.Reader, name string, opt Options, file *os.File) (*Table, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(8)
 	if err != nil && err != io.EOF {
@@ -105,11 +121,21 @@ func ReadFrom(r io.Reader, name string, opt Options) (*Table, error) {
 	case content == formatOLE:
 		return nil, oleProblem(name, ext)
 	case want == formatXLSX && content == formatXLSX:
+		if file != nil {
+			st, err := file.Stat()
+			if err != nil {
+				return nil, fmt.Errorf("read contacts: %s: %w", name, err)
+			}
+			if st.Size() > limit {
+				return nil, sizeProblem(name, errTooBig, limit)
+			}
+			return readXLSX(file, st.Size(), name, opt.Sheet, limit)
+		}
 		data, err := readAllLimited(br, limit)
 		if err != nil {
 			return nil, sizeProblem(name, err, limit)
 		}
-		return readXLSX(data, name, opt.Sheet, limit)
+		return readXLSX(bytes.NewReader(data), int64(len(data)), name, opt.Sheet, limit)
 	case want == formatCSV && content == formatCSV:
 		t, err := readCSV(br, name, limit)
 		if err == nil && opt.Sheet != "" {
@@ -249,12 +275,26 @@ func (t *Table) cellRef(row, index int, header string) string {
 	if t.Sheet == "" {
 		s = fmt.Sprintf("%s: line %d, column %s", t.File, row, columnLetter(index))
 	} else {
-		s = fmt.Sprintf("%s: %s!%s%d", t.File, quoteSheet(t.Sheet), columnLetter(index), row)
+		s = fmt.Sprintf("%s: %s!%s%d", t.File, quoteSheet(shorten(t.Sheet)), columnLetter(index), row)
 	}
 	if header != "" {
-		s += " (" + header + ")"
+		s += " (" + shorten(header) + ")"
 	}
 	return s
+}
+
+// shorten cuts a header or sheet name for a message, which a cell of 32,767 characters
+// would otherwise fill, on every row.
+func shorten(s string) string {
+	const most = 60
+	if len(s) <= most {
+		return s
+	}
+	cut := most
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // RowRef names a whole row for a message: "contacts.xlsx: Authorities, row 14" or
@@ -263,7 +303,7 @@ func (t *Table) RowRef(row int) string {
 	if t.Sheet == "" {
 		return fmt.Sprintf("%s: line %d", t.File, row)
 	}
-	return fmt.Sprintf("%s: %s, row %d", t.File, t.Sheet, row)
+	return fmt.Sprintf("%s: %s, row %d", t.File, shorten(t.Sheet), row)
 }
 
 // where names the table as a whole: "contacts.xlsx: Authorities" or "contacts.csv".
@@ -271,13 +311,13 @@ func (t *Table) where() string {
 	if t.Sheet == "" {
 		return t.File
 	}
-	return t.File + ": " + t.Sheet
+	return t.File + ": " + shorten(t.Sheet)
 }
 
 // Lookup returns the index in Columns of the column called name. Names compare without
-// regard to case, so {{.email}} finds the column headed "E-mail". When no column is called
-// name and name is one of the columns herald itself uses (Email, Cc, Bcc, Language), a
-// column headed with one of its other names is found: "Email address", "Mail", "Lang", ….
+// regard to case, so {{.email}} finds the column named Email, whether headed "E-mail",
+// "EMAIL" or "Courriel" (see Column.Name); any spelling of one of the columns herald
+// itself uses finds that column.
 //
 // The error explains itself and names the header row. It matches ErrNoColumn when no
 // column has the name; when several have it, it names their cells.
@@ -288,18 +328,8 @@ func (t *Table) Lookup(name string) (int, error) {
 	if cols := t.named(name); len(cols) > 0 {
 		return t.single(name, cols)
 	}
-	a, ok := findAlias(name)
-	if ok {
-		var cols []int
-		for _, other := range a.others {
-			cols = append(cols, t.named(other)...)
-		}
-		if len(cols) > 0 {
-			return t.single(name, cols)
-		}
-	}
 	hint := fmt.Sprintf("the header row (%s) has %s", t.headerRowName(), t.columnList())
-	if ok {
+	if a, ok := ownColumn(name); ok {
 		hint += "; this column may be headed " + a.headers
 	}
 	return -1, problem.Problem{
@@ -310,12 +340,21 @@ func (t *Table) Lookup(name string) (int, error) {
 	}
 }
 
-// named returns the columns whose identifier is name, ignoring case.
+// named returns the columns called name, ignoring case, and when name is one of the
+// columns herald itself uses, those named with any of its spellings (which Read names
+// after the column, but a Table made otherwise may not).
 func (t *Table) named(name string) []int {
+	own, isOwn := ownColumn(name)
 	var cols []int
 	for i, c := range t.Columns {
-		if c.Name != "" && strings.EqualFold(c.Name, name) {
+		switch {
+		case c.Name == "":
+		case strings.EqualFold(c.Name, name):
 			cols = append(cols, i)
+		case isOwn:
+			if a, ok := ownColumn(c.Name); ok && a.name == own.name {
+				cols = append(cols, i)
+			}
 		}
 	}
 	return cols
@@ -337,9 +376,9 @@ func (t *Table) headerCells(cols []int) string {
 	parts := make([]string, len(cols))
 	for i, col := range cols {
 		c := t.Columns[col]
-		parts[i] = fmt.Sprintf("%s%d %q", c.Letter(), t.HeaderRow, c.Header)
+		parts[i] = fmt.Sprintf("%s%d %q", c.Letter(), t.HeaderRow, shorten(c.Header))
 	}
-	return joinAnd(parts)
+	return listStrings(parts)
 }
 
 func (t *Table) headerRowName() string {

@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/mla-initiative/herald/internal/problem"
@@ -34,6 +35,9 @@ func TestRef(t *testing.T) {
 	digits.Sheet = "2024"
 	csv := testTable()
 	csv.File, csv.Sheet = "contacts.csv", ""
+	long := testTable()
+	long.Sheet = strings.Repeat("Feuille ", 10)
+	long.Columns[0].Header = strings.Repeat("é", 100)
 	tests := []struct {
 		got, want string
 	}{
@@ -46,6 +50,9 @@ func TestRef(t *testing.T) {
 		{csv.Ref(14, 1), "contacts.csv: line 14, column B (E-mail address)"},
 		{xlsx.RowRef(14), "contacts.xlsx: Authorities, row 14"},
 		{csv.RowRef(14), "contacts.csv: line 14"},
+		// A long name is cut, so that a message per row stays short.
+		{long.Ref(3, 0), "contacts.xlsx: 'Feuille Feuille Feuille Feuille Feuille Feuille Feuille Feui…'!A3 (" + strings.Repeat("é", 30) + "…)"},
+		{long.RowRef(3), "contacts.xlsx: Feuille Feuille Feuille Feuille Feuille Feuille Feuille Feui…, row 3"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -63,7 +70,10 @@ func TestLookup(t *testing.T) {
 	}{
 		{name: "Country", want: 0},
 		{name: "country", want: 0},
-		{name: "EmailAddress", want: 1},
+		{
+			name:    "EmailAddress", // another name for Email
+			wantErr: `contacts.xlsx: Authorities: 2 columns are called EmailAddress: B2 "E-mail address" and G2 "Mail"; rename or delete all but one of them`,
+		},
 		{name: "Langue", want: 2},
 		{name: "Language", want: 2}, // another name for Language
 		{name: "Cc", want: 6},

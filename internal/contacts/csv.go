@@ -41,7 +41,7 @@ func readCSV(r *bufio.Reader, name string, limit int64) (*Table, error) {
 	br := bufio.NewReaderSize(src, sampleSize)
 	sample, err := br.Peek(sampleSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, csvReadError(name, err, limit)
+		return nil, csvReadError(name, err, limit, 0)
 	}
 	if bytes.IndexByte(sample, 0) >= 0 {
 		return nil, problem.Problem{
@@ -51,6 +51,20 @@ func readCSV(r *bufio.Reader, name string, limit int64) (*Table, error) {
 		}
 	}
 
+	// Excel reads, and writes for some locales, a first line "sep=;" that names the
+	// delimiter: it is no row of the table.
+	var comma rune
+	skipped := 0
+	if d, n, ok := sepLine(sample); ok {
+		comma, skipped = d, 1
+		_, _ = br.Discard(n)
+		if sample, err = br.Peek(sampleSize); err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+			return nil, csvReadError(name, err, limit, skipped)
+		}
+	} else {
+		comma = detectDelimiter(sample)
+	}
+
 	var lines io.Reader = br
 	if bytes.IndexByte(sample, '\n') < 0 && bytes.IndexByte(sample, '\r') >= 0 {
 		// Old Mac line ends, as Excel for Mac's "CSV (Macintosh)" writes.
@@ -58,24 +72,24 @@ func readCSV(r *bufio.Reader, name string, limit int64) (*Table, error) {
 	}
 
 	b := newBuilder(name, "")
-	cr := csv.NewReader(lines)
-	cr.Comma = detectDelimiter(sample)
+	cr := csv.NewReader(&csvGuard{r: lines, comma: byte(comma), t: b.t, line: 1 + skipped, trim: comma != '\t'})
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	// With a TAB delimiter, skipping leading white space would swallow empty fields.
-	cr.TrimLeadingSpace = cr.Comma != '\t'
+	cr.TrimLeadingSpace = comma != '\t'
 	for {
 		record, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, csvReadError(name, err, limit)
+			return nil, csvReadError(name, err, limit, skipped)
 		}
 		for i, field := range record {
 			if !utf8.ValidString(field) {
 				line, _ := cr.FieldPos(i)
-				line += strings.Count(field[:firstInvalid(field)], "\n")
+				line += skipped + strings.Count(field[:firstInvalid(field)], "\n")
 				return nil, problem.Problem{
 					Where:   b.t.cellRef(line, i, ""),
 					Message: "is not UTF-8 text (the file seems to be in an older encoding such as Windows-1252)",
@@ -84,15 +98,51 @@ func readCSV(r *bufio.Reader, name string, limit int64) (*Table, error) {
 			}
 		}
 		line, _ := cr.FieldPos(0)
-		b.add(line, record)
+		if err := b.add(line+skipped, record); err != nil {
+			return nil, err
+		}
 	}
 	return b.finish(sheetScan{})
 }
 
+// sepLine recognises a first line "sep=;" naming the delimiter, returning it and the
+// line's length.
+func sepLine(sample []byte) (rune, int, bool) {
+	if len(sample) < 5 || !bytes.EqualFold(sample[:4], []byte("sep=")) {
+		return 0, 0, false
+	}
+	d := rune(sample[4])
+	n := 5
+	if d == '"' && len(sample) >= 7 && sample[6] == '"' {
+		// sep="," is how some programs quote it.
+		d, n = rune(sample[5]), 7
+	}
+	if d == '\n' || d == '\r' || d == '"' || d >= utf8.RuneSelf {
+		return 0, 0, false
+	}
+	rest := sample[n:]
+	switch {
+	case bytes.HasPrefix(rest, []byte("\r\n")):
+		n += 2
+	case len(rest) > 0 && (rest[0] == '\n' || rest[0] == '\r'):
+		n++
+	case len(rest) > 0:
+		return 0, 0, false
+	}
+	return d, n, true
+}
+
 const utf8Hint = `save the file as CSV UTF-8: in Excel, File › Save As › "CSV UTF-8 (Comma delimited)"; in LibreOffice, tick "Edit filter settings" and choose the character set "Unicode (UTF-8)"`
 
-func csvReadError(name string, err error, limit int64) error {
+func csvReadError(name string, err error, limit int64, skipped int) error {
 	var perr *csv.ParseError
+	if p, ok := problem.As(err); ok {
+		return p
+	}
+	if errors.As(err, &perr) {
+		perr.Line += skipped
+		perr.StartLine += skipped
+	}
 	switch {
 	case errors.Is(err, errTooBig):
 		return sizeProblem(name, err, limit)
@@ -192,4 +242,128 @@ func (c crToLF) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// csvGuard passes CSV text on to encoding/csv, refusing it as soon as a field, a record
+// or the file goes over what Excel could hold, so that encoding/csv never holds a huge
+// record: a field of more than 32,767 characters, a record of more than 16,384 fields,
+// more than 1,048,576 records. It follows quotes as encoding/csv does.
+type csvGuard struct {
+	r     io.Reader
+	comma byte
+	trim  bool // leading spaces before a quote are skipped
+	t     *Table
+
+	quoted, afterQuote bool
+	started            bool // the field holds something besides leading spaces
+	chars              int  // characters in the current field
+	fields             int  // fields before the current one in the record
+	size               int  // bytes in the current record
+	records            int
+	blank              bool // the record so far is an empty line
+	line, recordLine   int
+	err                error
+}
+
+func (g *csvGuard) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	if g.recordLine == 0 {
+		g.recordLine, g.blank = g.line, true
+	}
+	n, err := g.r.Read(p)
+	for i := 0; i < n; i++ {
+		c := p[i]
+		// Most bytes are inside a field: count them here, quickly.
+		if (g.quoted && !g.afterQuote && c != '"' || g.started && !g.quoted && c != g.comma && c != '\n' && c != '\r') &&
+			g.size < maxText && g.chars < maxCellChars-1 {
+			g.size++
+			switch {
+			case c >= 0xF0:
+				g.chars += 2
+			case c < 0x80 || c >= 0xC0:
+				g.chars++
+			}
+			if c == '\n' {
+				g.line++
+			}
+			continue
+		}
+		if g.step(c) {
+			return i, g.err
+		}
+	}
+	return n, err
+}
+
+// step takes one byte, and reports whether it goes over a limit.
+func (g *csvGuard) step(c byte) bool {
+	if c == '\n' {
+		g.line++
+	}
+	if g.size++; g.size > maxText {
+		return g.fail(g.recordLine, -1, fmt.Sprintf("starts a row of more than %s MiB, more than herald reads", thousands(maxText>>20)))
+	}
+	if g.quoted {
+		switch {
+		case g.afterQuote && c == '"':
+			g.afterQuote = false
+			return g.count(c)
+		case g.afterQuote:
+			g.quoted, g.afterQuote = false, false
+		case c == '"':
+			g.afterQuote = true
+			return false
+		default:
+			return g.count(c)
+		}
+	}
+	switch {
+	case c == g.comma:
+		g.fields++
+		g.chars, g.started, g.blank = 0, false, false
+		if g.fields >= maxColumns {
+			return g.fail(g.recordLine, -1, fmt.Sprintf("holds more than %s fields, the most columns Excel has", thousands(maxColumns)))
+		}
+	case c == '\n':
+		if !g.blank {
+			g.records++
+			if g.records > maxRows {
+				return g.fail(g.recordLine, -1, fmt.Sprintf("is one line too many: the file holds more than %s rows, the most Excel has", thousands(maxRows)))
+			}
+		}
+		g.fields, g.chars, g.size, g.started, g.blank, g.recordLine = 0, 0, 0, false, true, g.line
+	case c == '"' && !g.started:
+		g.quoted, g.started, g.blank = true, true, false
+	case c == '\r':
+	case c == ' ' && g.trim && !g.started:
+		g.blank = false
+	default:
+		g.started, g.blank = true, false
+		return g.count(c)
+	}
+	return false
+}
+
+func (g *csvGuard) count(c byte) bool {
+	switch {
+	case c >= 0xF0: // a character outside the BMP, two UTF-16 units as Excel counts
+		g.chars += 2
+	case c < 0x80 || c >= 0xC0:
+		g.chars++
+	}
+	if g.chars > maxCellChars {
+		return g.fail(g.recordLine, g.fields, fmt.Sprintf("holds more than %s characters, the most a cell can hold in Excel", thousands(maxCellChars)))
+	}
+	return false
+}
+
+func (g *csvGuard) fail(line, field int, msg string) bool {
+	where := g.t.RowRef(line)
+	if field >= 0 {
+		where = g.t.cellRef(line, field, "")
+	}
+	g.err = problem.Problem{Where: where, Message: msg, Hints: []string{"check that it is the right file: it holds what no spreadsheet could have written"}}
+	return true
 }

@@ -13,8 +13,10 @@
 // no header gets a warning: templates cannot name it.
 //
 // Each column is named for templates after its header (see Identifier): "First name" is
-// {{.FirstName}}, "E-mail" is {{.Email}}. Table.Lookup finds a column by that name without
-// regard to case, and finds the columns herald itself uses under other usual headers:
+// {{.FirstName}}. Table.Lookup finds a column by its name without regard to case. A column
+// headed with any of the spellings of a column herald itself uses, in any letter case and
+// with stray spaces, is named after that column: "E-MAIL", "Courriel" and "Adresse
+// électronique" are all {{.Email}}, "CC" is {{.Cc}}:
 //
 //	Email     E-mail, Email address, E-mail address, Mail, Mail address, Courriel,
 //	          Adresse e-mail, Adresse électronique, Correo, Correo electrónico
@@ -22,23 +24,33 @@
 //	Bcc       Bcc e-mail, Bcc address, Bcc e-mail address
 //	Language  Lang, Language code, Langue, Idioma
 //
-// Two columns with the same name are a warning, and Lookup refuses the name rather than
-// guess.
+// Two columns that are both one of these (Email and Courriel, Cc and cc) are an error of
+// Read naming both header cells, matching ErrDuplicateColumn: the addresses of one of them
+// would never be mailed. Two other columns with the same name are a warning, and Lookup
+// refuses the name rather than guess.
 //
 // # Workbooks
 //
-// An .xlsx (or .xlsm) workbook is read as a stream of rows, first checking that it does not
-// unpack to more than Options.SizeLimit: a "zip bomb" is refused before it is unpacked. The
-// first visible worksheet is read unless Options.Sheet names another; when there are several
-// a warning says which was read. Cells read as Excel shows them:
+// An .xlsx (or .xlsm) workbook is a zip package of XML parts. Its parts are found through
+// the package's relationships, wherever they are stored, and each part is checked by a
+// streaming scan against the limits below before excelize decodes it; excelize reads the
+// cells' saved values, which herald shows as Excel does. The first visible worksheet is
+// read unless Options.Sheet names another; when there are several a warning says which
+// was read. Cells read as Excel shows them:
 //
-//   - numbers as formatted: 1,234.50, 25%, 007; with the General format, to the 15
-//     significant digits Excel keeps, without floating-point noise (0.1+0.2 is 0.3) and
-//     without exponent (31701234567, 1000000);
-//   - dates with one of Excel's default formats, which Excel shows in each reader's own way
-//     (2/14/24 in the United States, 14/02/2024 in France), as ISO dates: 2024-02-14, or
-//     2024-02-14 09:30 with a time; dates with any other format as formatted:
-//     "14 February 2024", "14/02/2024";
+//   - numbers as formatted: 1,234.50, 25%, 007, "-" for an accounting zero, nothing for a
+//     zero a format hides (#,##0;;); with the General format, whatever the cell's style,
+//     to the 15 significant digits Excel keeps, without floating-point noise (0.1+0.2 is
+//     0.3) and without exponent (31701234567, 1000000);
+//   - dates with one of the formats Excel shows in each reader's own way (its default
+//     date, date and time, long date and time formats, and the East Asian built-in ones),
+//     as ISO dates: 2024-02-14, 2024-02-14 09:30, or 09:30 for a time alone; dates with
+//     any other format as formatted: "14 February 2024", "14/02/2024", month and day
+//     names in the format's language. Both the 1900 and the 1904 date systems, and dates
+//     saved as ISO 8601 text (as Strict workbooks have them), read right;
+//   - text as it is, or as the text section of its format shows it ("Mr. "@);
+//     characters saved as _xHHHH_ escapes, as Excel writes those XML cannot hold, as the
+//     characters;
 //   - booleans as TRUE and FALSE;
 //   - formulas as their result saved in the file. A formula without a saved result (written
 //     by a program, never opened in Excel) reads as empty, with a warning; a formula error
@@ -50,13 +62,50 @@
 // Hidden rows (for instance rows hidden by a filter) are read like the others, with a
 // warning, and Row.Hidden set.
 //
+// A workbook that is damaged is refused, never read in part: a part cut off, a cell that
+// refers to a shared string the workbook does not have, rows or cells out of order, XML
+// that cannot be read.
+//
 // # CSV files
 //
 // A CSV file must be UTF-8, with or without a byte order mark (UTF-16 with a byte order mark,
-// as Excel's "Unicode Text" writes, is accepted too). The delimiter is whichever of comma,
-// semicolon and TAB appears most on the header line. Quoted fields may hold delimiters and
-// line breaks; rows may have fewer or more fields than the header. A row's number is the
-// line it starts on.
+// as Excel's "Unicode Text" writes, is accepted too). A first line "sep=;" names the
+// delimiter, as Excel writes it, and is no row; otherwise the delimiter is whichever of
+// comma, semicolon and TAB appears most on the header line. Quoted fields may hold
+// delimiters and line breaks; rows may have fewer or more fields than the header. A row's
+// number is the line it starts on.
+//
+// # Limits
+//
+// A small file can describe a huge table: a zip package is made of compressed parts, and
+// a few hundred kilobytes can unpack to gigabytes. Any file is read or refused within
+// seconds and a few hundred megabytes; what Excel could not have written is refused, and
+// so is what no list of contacts comes near (ministry lists have 200 to 5,000 rows). The
+// error names the cell, row or part, with a hint. From Excel:
+//
+//   - 1,048,576 rows and 16,384 columns (A to XFD), in a workbook or CSV file;
+//   - 32,767 characters in a cell;
+//   - 65,490 cell formats in a workbook (and herald's: 4,000 number formats, where Excel
+//     allows some 250).
+//
+// herald's own:
+//
+//   - a workbook unpacks to at most Options.SizeLimit (DefaultSizeLimit, 64 MiB), and a CSV
+//     file is at most as large; a "zip bomb" is refused before it is unpacked;
+//   - at most 1,000,000 cells in a sheet, empty ones included, and in the table (its rows
+//     times its columns);
+//   - at most 50,000,000 cells counting each row of a sheet up to its last cell, empty
+//     ones between included (a stray cell in column XFD makes its row 16,384 cells long);
+//   - at most 32 MiB of text in the table's cells, as saved and as shown;
+//   - at most 250,000 different texts in a workbook's shared strings, and 500,000 pieces of
+//     formatted text (rich text runs) in them;
+//   - at most 100,000 merged ranges in a sheet, 1,000 sheets and 10,000 parts in a
+//     workbook;
+//   - at most 100,000 values shown by the formats excelize renders for herald, slowly:
+//     fractions, exponents, other calendars' eras, names of months and days in a language
+//     other than English;
+//   - XML nested at most 100 deep, tags at most 1 MiB long, at most 4,000,000 elements in
+//     a sheet or the shared strings and 2,000,000 in another part.
 //
 // # Writing
 //

@@ -63,8 +63,8 @@ func isJoiner(r rune) bool {
 	return unicode.In(r, unicode.Cf, unicode.Mn, unicode.Mc, unicode.Me)
 }
 
-// alias lists, for a name herald itself looks up, the other identifiers that mean the same
-// column. Names compare without regard to case, so "CC" and "cc" are Cc already.
+// alias lists, for a column herald itself uses, the other identifiers that mean it. Names
+// compare without regard to case, so "CC", "cc" and "E-MAIL" are Cc and Email already.
 type alias struct {
 	name   string
 	others []string
@@ -75,7 +75,7 @@ type alias struct {
 var aliases = []alias{
 	{
 		name:    "Email",
-		others:  []string{"EmailAddress", "Mail", "MailAddress", "Courriel", "AdresseEmail", "AdresseÉlectronique", "CorreoElectrónico", "CorreoElectronico", "Correo"},
+		others:  []string{"EmailAddress", "Mail", "MailAddress", "Courriel", "AdresseEmail", "AdresseÉlectronique", "AdresseElectronique", "CorreoElectrónico", "CorreoElectronico", "Correo"},
 		headers: `"Email", "E-mail", "Email address", "Mail", "Courriel" or "Correo electrónico"`,
 	},
 	{
@@ -102,4 +102,36 @@ func findAlias(name string) (alias, bool) {
 		}
 	}
 	return alias{}, false
+}
+
+// columnName is the name of the column under header: its Identifier, or, when that is
+// one of the spellings of a column herald itself uses, in any case, that column's name.
+// A column headed "E-MAIL", "Courriel" or "Adresse électronique" is Email; "CC" is Cc.
+func columnName(header string) string {
+	id := Identifier(header)
+	if a, ok := ownColumn(id); ok {
+		return a.name
+	}
+	return id
+}
+
+// ownColumn returns the column herald uses that id names, if any.
+func ownColumn(id string) (alias, bool) {
+	for _, a := range aliases {
+		if strings.EqualFold(id, a.name) {
+			return a, true
+		}
+		for _, o := range a.others {
+			if strings.EqualFold(id, o) {
+				return a, true
+			}
+		}
+	}
+	return alias{}, false
+}
+
+// isOwnColumn reports whether name is that of a column herald itself uses.
+func isOwnColumn(name string) bool {
+	_, ok := findAlias(name)
+	return ok
 }

@@ -3,133 +3,236 @@ package contacts
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
 
-// cellPos is a cell: row 1-based as in the sheet, col 0-based.
-type cellPos struct{ row, col int }
+// xmlScan reads the tags of an XML part one at a time, cheaply: it skips text at
+// IndexByte speed, counting its characters, and never builds a tree. It is the preflight
+// that checks a part is within the limits before excelize decodes it, and finds what
+// excelize's row iterator does not give. It is not a validating parser: a part it accepts
+// may still be malformed XML, which excelize then refuses or stops reading, and which
+// the reader notices (see readRows).
+type xmlScan struct {
+	br          *bufio.Reader
+	tag         []byte // the current tag, between < and >
+	kind        tagKind
+	depth       int
+	level       int // the current tag's element's depth: 1 for the root
+	elements    int
+	maxElements int
+	rootClosed  bool
 
-// cellRange is a merged range, corners included.
-type cellRange struct{ row1, col1, row2, col2 int }
+	// text counts the characters of the text before the current tag (since the last
+	// element's tag), as Excel counts them: UTF-16 units, an entity reference or an
+	// _xHHHH_ escape counting one.
+	text int
+	// bytes is the length of that text as saved.
+	bytes int
+	// captured holds the first bytes of that text, up to cap(captured).
+	captured []byte
+	// surrogate is set once an escaped UTF-16 surrogate (_xD83D_) has been seen, which
+	// excelize drops; see escapeFixer.
+	surrogate bool
 
-type sheetScan struct {
-	merges   []cellRange
-	uncached []cellPos // formula cells saved without a result
-	errors   []cellPos // cells holding a formula error such as #N/A
-	hidden   []int     // rows hidden, or of height 0, in increasing order
-	dates    []cellPos // cells of type d, holding an ISO 8601 date
+	// out, when set, receives the part as read, each tag as it is after the caller had
+	// the chance to change it, and text with escaped surrogates decoded (see
+	// unescapeBSTR): a copy excelize reads right.
+	out     io.Writer
+	pending []byte // text read, not yet written to out
 }
 
-// scanSheet reads worksheet XML for merged ranges, formulas without a saved result, and
-// error cells. It looks at tags only, skipping text with IndexByte speed: decoding the
-// sheet a second time with encoding/xml would double the cost of reading a workbook.
-func scanSheet(r io.Reader) (sheetScan, error) {
-	var (
-		s          sheetScan
-		br         = bufio.NewReaderSize(r, 64<<10)
-		tag        []byte
-		row, col   int // the current row, and the current cell's 1-based column
-		inCell     bool
-		cell       cellPos
-		hasFormula bool
-		hasValue   bool
-		isError    bool
-		isDate     bool
-	)
+type tagKind int
+
+const (
+	tagStart tagKind = iota // <name …>
+	tagEmpty                // <name …/>
+	tagEnd                  // </name>
+	tagOther                // <?…?>, <!--…-->, <![CDATA[…]]>, <!DOCTYPE …>
+)
+
+var errCutOff = syntaxError("the part ends before its last element is closed (the file may have been cut off)")
+
+// syntaxError is XML the scanner cannot read; other errors are the zip's.
+type syntaxError string
+
+func (e syntaxError) Error() string { return string(e) }
+
+// limitError is a part going over one of the limits; the caller names the place.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string { return e.msg }
+
+func newXMLScan(r io.Reader, maxElements int) *xmlScan {
+	return &xmlScan{br: bufio.NewReaderSize(r, 64<<10), maxElements: maxElements, captured: make([]byte, 0, 32)}
+}
+
+// next reads the text up to the next tag, and the tag. At the end of the part it returns
+// io.EOF if the root element was closed, else errCutOff.
+func (x *xmlScan) next() error {
+	if x.tag == nil {
+		if head, _ := x.br.Peek(2); len(head) == 2 && (head[0] == 0 || head[1] == 0 || head[0] >= 0xFE) {
+			return syntaxError("the part is not in UTF-8 (perhaps in UTF-16), which herald does not read")
+		}
+	}
+	if x.out != nil {
+		x.flush()
+		if x.tag != nil {
+			x.out.Write([]byte{'<'})
+			x.out.Write(x.tag)
+			x.out.Write([]byte{'>'})
+		}
+	}
+	if x.kind != tagOther {
+		// Text goes on past comments and CDATA sections, as encoding/xml reads it.
+		x.text, x.bytes, x.captured = 0, 0, x.captured[:0]
+	}
 	for {
-		if err := skipPast(br, '<'); err != nil {
-			if err == io.EOF {
-				slices.Sort(s.hidden)
-				return s, nil
-			}
-			return s, err
+		chunk, err := x.br.ReadSlice('<')
+		body := chunk
+		if err == nil {
+			body = chunk[:len(chunk)-1]
 		}
-		var err error
-		if tag, err = readTag(br, tag[:0]); err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return s, err
+		x.addText(body)
+		if err == nil {
+			break
 		}
-		closing := len(tag) > 0 && tag[0] == '/'
-		selfClosing := len(tag) > 0 && tag[len(tag)-1] == '/'
-		switch localName(tag) {
-		case "row":
-			if closing {
-				continue
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF {
+			if !x.rootClosed || x.depth != 0 {
+				return errCutOff
 			}
-			if n, err := strconv.Atoi(attr(tag, "r")); err == nil {
-				row = n
-			} else {
-				row++
-			}
-			col = 0
-			// excelize reports hidden="1" but not a custom height of 0, which hides a row
-			// just as well.
-			if h := attr(tag, "hidden"); h == "1" || h == "true" {
-				s.hidden = append(s.hidden, row)
-			} else if ht, err := strconv.ParseFloat(attr(tag, "ht"), 64); err == nil && ht == 0 {
-				s.hidden = append(s.hidden, row)
-			}
-		case "c":
-			if closing {
-				if inCell {
-					if hasFormula && !hasValue {
-						s.uncached = append(s.uncached, cell)
-					}
-					if isError {
-						s.errors = append(s.errors, cell)
-					}
-					if isDate {
-						s.dates = append(s.dates, cell)
-					}
-				}
-				inCell = false
-				continue
-			}
-			if ref := attr(tag, "r"); ref != "" {
-				if c, _, err := excelize.CellNameToCoordinates(ref); err == nil {
-					col = c
-				} else {
-					col++
-				}
-			} else {
-				col++
-			}
-			cell = cellPos{row: row, col: col - 1}
-			inCell = !selfClosing
-			hasFormula, hasValue = false, false
-			typ := attr(tag, "t")
-			isError, isDate = typ == "e", typ == "d"
-		case "f":
-			if inCell && !closing {
-				hasFormula = true
-			}
-		case "v":
-			if inCell && !closing {
-				hasValue = true
-			}
-		case "mergeCell":
-			if r, ok := parseRange(attr(tag, "ref")); ok && !closing {
-				s.merges = append(s.merges, r)
+			if x.out != nil {
+				x.flush()
 			}
 		}
+		return err
+	}
+	if err := x.readTag(); err != nil {
+		if err == io.EOF {
+			return errCutOff
+		}
+		return err
+	}
+	switch {
+	case len(x.tag) > 0 && x.tag[0] == '/':
+		x.kind = tagEnd
+		x.level = x.depth
+		x.depth--
+		if x.depth < 0 {
+			return syntaxError("an element is closed that was never opened")
+		}
+		if x.depth == 0 {
+			x.rootClosed = true
+		}
+	case len(x.tag) > 0 && (x.tag[0] == '?' || x.tag[0] == '!'):
+		x.kind = tagOther
+		if bytes.HasPrefix(x.tag, cdataStart) {
+			// CDATA is text, which encoding/xml reads like any other.
+			x.count(x.tag[len(cdataStart) : len(x.tag)-len(cdataEnd)])
+		}
+	default:
+		if x.rootClosed {
+			return syntaxError("an element follows the end of the part")
+		}
+		x.elements++
+		if x.elements > x.maxElements {
+			return &limitError{fmt.Sprintf("holds more than %s XML elements, more than herald reads", thousands(x.maxElements))}
+		}
+		x.kind = tagStart
+		if x.tag[len(x.tag)-1] == '/' {
+			x.kind = tagEmpty
+			x.level = x.depth + 1
+			if x.depth == 0 {
+				x.rootClosed = true
+			}
+			break
+		}
+		x.depth++
+		x.level = x.depth
+		if x.depth > maxDepth {
+			return &limitError{fmt.Sprintf("nests XML elements more than %d deep, more than herald reads", maxDepth)}
+		}
+	}
+	return nil
+}
+
+// addText counts the characters of some text, and keeps it to write out when rewriting.
+func (x *xmlScan) addText(b []byte) {
+	x.count(b)
+	if x.out != nil {
+		x.pending = append(x.pending, b...)
 	}
 }
 
-// skipPast reads up to and including the next delim.
-func skipPast(br *bufio.Reader, delim byte) error {
-	for {
-		_, err := br.ReadSlice(delim)
-		if err != bufio.ErrBufferFull {
-			return err
+func (x *xmlScan) count(b []byte) {
+	x.bytes += len(b)
+	if len(x.captured) < cap(x.captured) {
+		x.captured = append(x.captured, b[:min(len(b), cap(x.captured)-len(x.captured))]...)
+	}
+	if x.text <= maxCellChars {
+		// Past the limit the count no longer matters, and the text is skipped at
+		// IndexByte speed.
+		n, surrogate := countText(b)
+		x.text += n
+		x.surrogate = x.surrogate || surrogate
+	}
+}
+
+// flush writes out the text read, escaped surrogates decoded. A text is whole when it
+// is flushed, so that no escape is cut in two.
+func (x *xmlScan) flush() {
+	if len(x.pending) > 0 {
+		x.out.Write(unescapeBSTR(nil, x.pending, false))
+		x.pending = x.pending[:0]
+	}
+}
+
+// countText counts the characters of XML text as Excel counts them, and says whether it
+// holds an escaped UTF-16 surrogate.
+func countText(b []byte) (n int, surrogate bool) {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '&':
+			n++
+			if j := bytes.IndexByte(b[i:min(len(b), i+12)], ';'); j > 0 {
+				i += j
+			}
+		case c == '_':
+			n++
+			if len(b)-i >= 7 && b[i+1] == 'x' && b[i+6] == '_' && isHex(b[i+2:i+6]) {
+				surrogate = surrogate || isSurrogateEscape(b[i+2:i+6])
+				i += 6
+			}
+		case c < 0x80 || c >= 0xF0:
+			// ASCII, or the first byte of a character outside the BMP, which is two
+			// UTF-16 units.
+			n += 1 + int(c>>7)
+		case c >= 0xC0:
+			n++
 		}
 	}
+	return n, surrogate
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isSurrogateEscape reports whether four hex digits name a UTF-16 surrogate, D800 to DFFF.
+func isSurrogateEscape(h []byte) bool {
+	return h[0]|0x20 == 'd' && (h[1] >= '8' && h[1] <= '9' || h[1]|0x20 >= 'a' && h[1]|0x20 <= 'f')
 }
 
 var (
@@ -139,32 +242,35 @@ var (
 	cdataEnd     = []byte("]]")
 )
 
-// readTag appends to buf the rest of a tag whose '<' has been read, without the closing
-// '>'. A '>' inside a quoted attribute value, a comment or a CDATA section does not end it.
-func readTag(br *bufio.Reader, buf []byte) ([]byte, error) {
+// readTag reads the rest of a tag whose '<' has been read into x.tag, without the '>'. A
+// '>' inside a quoted attribute value, a comment or a CDATA section does not end it.
+func (x *xmlScan) readTag() error {
+	x.tag = x.tag[:0]
 	for {
-		chunk, err := br.ReadSlice('>')
-		buf = append(buf, chunk...)
+		chunk, err := x.br.ReadSlice('>')
+		if len(x.tag)+len(chunk) > maxTag {
+			return &limitError{fmt.Sprintf("holds a tag longer than %s bytes, more than herald reads", thousands(maxTag))}
+		}
+		x.tag = append(x.tag, chunk...)
 		if err == bufio.ErrBufferFull {
 			continue
 		}
 		if err != nil {
-			return buf, err
+			return err
 		}
-		body := buf[:len(buf)-1]
+		body := x.tag[:len(x.tag)-1]
+		var done bool
 		switch {
-		case bytes.HasPrefix(buf, commentStart):
-			if len(body) >= len(commentStart)+len(commentEnd) && bytes.HasSuffix(body, commentEnd) {
-				return body, nil
-			}
-		case bytes.HasPrefix(buf, cdataStart):
-			if bytes.HasSuffix(body, cdataEnd) {
-				return body, nil
-			}
+		case bytes.HasPrefix(body, commentStart):
+			done = len(body) >= len(commentStart)+len(commentEnd) && bytes.HasSuffix(body, commentEnd)
+		case bytes.HasPrefix(body, cdataStart):
+			done = len(body) >= len(cdataStart)+len(cdataEnd) && bytes.HasSuffix(body, cdataEnd)
 		default:
-			if quotesBalanced(body) {
-				return body, nil
-			}
+			done = len(body) > 0 && quotesBalanced(body)
+		}
+		if done {
+			x.tag = body
+			return nil
 		}
 	}
 }
@@ -182,10 +288,13 @@ func quotesBalanced(b []byte) bool {
 	return quote == 0
 }
 
-// localName returns a tag's element name without its namespace prefix: "c" for
+// name returns the current tag's element name without its namespace prefix: "c" for
 // "x:c r=\"A1\"" or "/x:c".
-func localName(tag []byte) string {
-	tag = bytes.TrimPrefix(tag, []byte("/"))
+func (x *xmlScan) name() []byte {
+	tag := x.tag
+	if len(tag) > 0 && tag[0] == '/' {
+		tag = tag[1:]
+	}
 	end := bytes.IndexAny(tag, " \t\r\n/")
 	if end >= 0 {
 		tag = tag[:end]
@@ -193,61 +302,106 @@ func localName(tag []byte) string {
 	if i := bytes.LastIndexByte(tag, ':'); i >= 0 {
 		tag = tag[i+1:]
 	}
-	return string(tag)
+	return tag
 }
 
-// attr returns the value of the attribute called name in a start tag, or "". Values are
-// not unescaped: the attributes read here are cell references and types.
-func attr(tag []byte, name string) string {
-	// Skip the element name.
+// attr returns the raw value of the attribute called name (by its local name, as
+// excelize compares them) in the current start tag, and whether it is there. Values are
+// not unescaped: the attributes read here are numbers, references and types.
+func (x *xmlScan) attr(name string) ([]byte, bool) {
+	start, end, ok := attrSpan(x.tag, name)
+	if !ok {
+		return nil, false
+	}
+	return x.tag[start:end], true
+}
+
+// attrSpan finds an attribute in a tag: the span of its value, between the quotes.
+func attrSpan(tag []byte, name string) (start, end int, ok bool) {
 	i := bytes.IndexAny(tag, " \t\r\n")
 	if i < 0 {
-		return ""
+		return 0, 0, false
 	}
 	for i < len(tag) {
 		for i < len(tag) && isXMLSpace(tag[i]) {
 			i++
 		}
-		start := i
+		keyStart := i
 		for i < len(tag) && tag[i] != '=' && !isXMLSpace(tag[i]) {
 			i++
 		}
-		key := tag[start:i]
+		key := tag[keyStart:i]
+		if c := bytes.LastIndexByte(key, ':'); c >= 0 && !bytes.HasPrefix(key, []byte("xmlns")) {
+			key = key[c+1:]
+		}
 		for i < len(tag) && (tag[i] == '=' || isXMLSpace(tag[i])) {
 			i++
 		}
 		if i >= len(tag) || (tag[i] != '"' && tag[i] != '\'') {
-			return ""
+			return 0, 0, false
 		}
 		quote := tag[i]
-		end := bytes.IndexByte(tag[i+1:], quote)
-		if end < 0 {
-			return ""
+		n := bytes.IndexByte(tag[i+1:], quote)
+		if n < 0 {
+			return 0, 0, false
 		}
-		value := tag[i+1 : i+1+end]
-		i += end + 2
 		if string(key) == name {
-			return string(value)
+			return i + 1, i + 1 + n, true
 		}
+		i += n + 2
 	}
-	return ""
+	return 0, 0, false
 }
 
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
+// parseUint parses a decimal number of at most 9 digits, spaces around it allowed as
+// excelize trims them.
+func parseUint(b []byte) (int, bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// parseCellRef parses a reference such as "AB12" into a 0-based column and a row, as
+// excelize does (so that both agree on where a cell is), refusing what lies outside
+// Excel's sheet.
+func parseCellRef(ref []byte) (col, row int, ok bool) {
+	c, r, err := excelize.CellNameToCoordinates(string(ref))
+	if err != nil || c > maxColumns || r > maxRows {
+		return 0, 0, false
+	}
+	return c - 1, r, true
+}
+
 // parseRange parses "A3:B5", putting the corners in order. A single cell is no range.
-func parseRange(ref string) (cellRange, bool) {
-	from, to, ok := strings.Cut(ref, ":")
+func parseRange(ref []byte) (cellRange, bool) {
+	from, to, ok := bytes.Cut(ref, []byte(":"))
 	if !ok {
 		return cellRange{}, false
 	}
-	c1, r1, err1 := excelize.CellNameToCoordinates(from)
-	c2, r2, err2 := excelize.CellNameToCoordinates(to)
-	if err1 != nil || err2 != nil {
+	c1, r1, ok1 := parseCellRef(from)
+	c2, r2, ok2 := parseCellRef(to)
+	if !ok1 || !ok2 {
 		return cellRange{}, false
 	}
-	return cellRange{
-		row1: min(r1, r2), col1: min(c1, c2) - 1,
-		row2: max(r1, r2), col2: max(c1, c2) - 1,
-	}, true
+	return cellRange{row1: min(r1, r2), col1: min(c1, c2), row2: max(r1, r2), col2: max(c1, c2)}, true
+}
+
+// thousands writes n with commas: 1,000,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -164,7 +164,7 @@ func escapeLookalike(s string) string {
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] == '_' && i+6 < len(s) && s[i+1] == 'x' && s[i+6] == '_' && isHex4(s[i+2:i+6]) {
+		if s[i] == '_' && i+6 < len(s) && s[i+1] == 'x' && s[i+6] == '_' && isHex([]byte(s[i+2:i+6])) {
 			b.WriteString("_x005F_")
 			continue
 		}

@@ -415,3 +415,24 @@ func TestReadXLSXEmpty(t *testing.T) {
 		t.Errorf("got error %v, want %q", err, want)
 	}
 }
+
+// A workbook whose copy for excelize is large goes through a temporary file: it reads the
+// same.
+func TestReadThroughTemporaryFile(t *testing.T) {
+	for _, tt := range []struct{ file, sheet string }{{"testdata/libreoffice.xlsx", ""}, {"testdata/excel-book1.xlsx", "Sheet2"}} {
+		want, err := Read(tt.file, Options{Sheet: tt.sheet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved := inMemoryCopy
+		inMemoryCopy = 0
+		got, err := Read(tt.file, Options{Sheet: tt.sheet})
+		inMemoryCopy = saved
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Rows) == 0 || tableDump(got) != tableDump(want) {
+			t.Errorf("%s: read through a temporary file\n%s\nwant\n%s", tt.file, tableDump(got), tableDump(want))
+		}
+	}
+}
