@@ -221,8 +221,8 @@ Exit codes:
 			statusCommand(s, cfg),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err}
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageError{suggestFlag(c, err)}
 		},
 	}
 	for _, cmd := range app.Commands {
@@ -237,6 +237,29 @@ Exit codes:
 		return cli.ShowAppHelp(c)
 	}
 	return app
+}
+
+// suggestFlag adds "did you mean --smtp-host?" to the error of a mistyped flag.
+func suggestFlag(c *cli.Context, err error) error {
+	const undefined = "flag provided but not defined: -"
+	msg := err.Error()
+	i := strings.Index(msg, undefined)
+	if i < 0 || c == nil {
+		return err
+	}
+	typed := strings.TrimLeft(msg[i+len(undefined):], "-")
+	var names []string
+	flags := c.App.Flags
+	if c.Command != nil && c.Command.Name != "" {
+		flags = c.Command.Flags
+	}
+	for _, f := range flags {
+		names = append(names, f.Names()...)
+	}
+	if best := problem.Closest(typed, names); best != "" {
+		return problem.WithHint(err, fmt.Sprintf("did you mean --%s?", best))
+	}
+	return err
 }
 
 // noArgs rejects stray arguments, which are almost always a flag typed without its dashes

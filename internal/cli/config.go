@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/urfave/cli/v2"
 
+	"github.com/mla-initiative/herald/internal/problem"
 	"github.com/mla-initiative/herald/internal/template"
 )
 
@@ -27,6 +28,7 @@ var pathKeys = map[string]bool{"contacts": true, "template": true, "log": true, 
 var perRunOnly = map[string]bool{
 	"yes": true, "dry-run": true, "only-failed": true, "resend-unknown": true,
 	"test-to": true, "limit": true, "row": true, "config": true, "format": true, "export": true,
+	"repeat-addresses": true,
 }
 
 // configOnly are keys of the config file that no flag has. facts is the table of campaign
@@ -100,7 +102,11 @@ func (cf *configFile) apply(c *cli.Context, path string) (configSettings, error)
 			return out, usageHint(fmt.Errorf("config file %s: unknown key %q", path, key), "campaign facts go in a table: a line [facts], then one fact a line: venue = \"…\"")
 		}
 		if !cf.known[name] && !configOnly[name] {
-			return out, usagef("config file %s: unknown key %q (known keys: %s)", path, key, strings.Join(cf.keys(), ", "))
+			err := fmt.Errorf("config file %s: unknown key %q", path, key)
+			if best := problem.Closest(key, cf.keys()); best != "" {
+				return out, usageHint(err, fmt.Sprintf("did you mean %s?", best))
+			}
+			return out, usageHint(err, "the keys are "+strings.Join(cf.keys(), ", "))
 		}
 		if name == "facts" {
 			table, ok := raw[key].(map[string]any)

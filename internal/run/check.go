@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -17,6 +20,9 @@ import (
 	"github.com/mla-initiative/herald/internal/problem"
 	"github.com/mla-initiative/herald/internal/screen"
 	"github.com/mla-initiative/herald/internal/template"
+	"github.com/mla-initiative/herald/templates"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 )
 
 // Columns with a meaning to herald, by their template identifier.
@@ -69,6 +75,10 @@ func Prepare(ctx context.Context, in Inputs, visit Visitor) (*plan.Plan, error) 
 	}
 	if !c.checkAmbiguous() {
 		templateOK = false
+	}
+	c.checkFactNames(in.Facts)
+	if builtin {
+		c.checkShadowedCopy(in)
 	}
 	if !templateOK {
 		// Every row would fail the same way; one error per cause is enough.
@@ -455,6 +465,15 @@ func (c *checker) checkRow(i int) (checkedItem, *message.Message, []problem.Prob
 	}
 
 	item.requested = strings.ToLower(fields[colLanguage])
+	if item.requested != "" && !languageCode(item.requested) {
+		col, _ := table.Lookup(colLanguage)
+		hint := "write a language code: en, fr, es, or with a region fr-BE, es-419"
+		if code := languageNamed(item.requested); code != "" {
+			hint = fmt.Sprintf("write the code %s for %s", code, fields[colLanguage])
+		}
+		rowError(col, fmt.Sprintf("Language %q is not a language code, so the letter's language would be a guess", fields[colLanguage]), hint)
+		return item, nil, problems
+	}
 	lang, fellBack := c.Template.Variant(item.requested)
 	item.Language, item.fellBack = lang, fellBack && item.requested != ""
 	for _, rc := range c.required[lang] {
@@ -683,4 +702,97 @@ func reservedDomain(host string) (string, bool) {
 		return "." + tld, true
 	}
 	return "", false
+}
+
+// checkFactNames warns about facts set for this run that neither this template nor any
+// built-in one uses: most often a typo ("signatary"), which would otherwise leave the
+// letter without what the user meant to give it.
+func (c *checker) checkFactNames(set map[string]string) {
+	if len(set) == 0 {
+		return
+	}
+	known := map[string]bool{}
+	for _, f := range c.Template.Facts() {
+		known[f.Name] = true
+	}
+	var unknown []string
+	for key := range set {
+		name, _, _ := strings.Cut(key, ".")
+		if !known[name] && !slices.Contains(unknown, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return
+	}
+	for _, name := range templates.Names() {
+		if fsys, err := templates.Folder(name); err == nil {
+			if t, err := template.Load(fsys, name, template.Options{}); err == nil {
+				for _, f := range t.Facts() {
+					known[f.Name] = true
+				}
+			}
+		}
+	}
+	slices.Sort(unknown)
+	for _, name := range unknown {
+		if known[name] {
+			continue
+		}
+		hint := "the facts the built-in templates use are " + strings.Join(slices.Sorted(maps.Keys(known)), ", ")
+		if best := problem.Closest(name, slices.Collect(maps.Keys(known))); best != "" {
+			hint = fmt.Sprintf("did you mean %s?", best)
+		}
+		c.add(problem.Warningf(c.Template.Name(), fmt.Sprintf("the fact %s is set, but no template uses it", name), hint))
+	}
+}
+
+// checkShadowedCopy warns when a built-in template is used although a folder of the same
+// name lies in templates/ beside the workbook or here, as herald init makes them: the user
+// has probably edited that copy and expects it to be sent.
+func (c *checker) checkShadowedCopy(in Inputs) {
+	name := in.Template
+	if name == "" {
+		name = DefaultTemplate
+	}
+	dirs := []string{"."}
+	if in.Contacts != "" {
+		dirs = append(dirs, filepath.Dir(in.Contacts))
+	}
+	for _, dir := range dirs {
+		copyDir := filepath.Join(dir, "templates", name)
+		if st, err := os.Stat(copyDir); err == nil && st.IsDir() {
+			c.add(problem.Warningf(name, fmt.Sprintf("the built-in template %s is used, not the folder %s", name, copyDir),
+				fmt.Sprintf("to send the folder's text, give --template %s (or template = %q in herald.toml)", copyDir, filepath.ToSlash(copyDir))))
+			return
+		}
+	}
+}
+
+// languageCode reports whether a Language cell holds a language code, such as fr, fr-BE or
+// es-419, as message.<code>.md files are named.
+func languageCode(s string) bool {
+	s = strings.ReplaceAll(strings.TrimSpace(s), "_", "-")
+	if len(s) < 2 || !isASCIILetter(s[0]) || !isASCIILetter(s[1]) || len(s) > 2 && s[2] != '-' {
+		return false
+	}
+	_, err := language.Parse(s)
+	return err == nil
+}
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// languageNamed returns the code of a language written by its name, in English or in the
+// language itself ("French", "français", "Español"), or "".
+func languageNamed(name string) string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	for _, code := range []string{"en", "fr", "es", "pt", "de", "it", "nl", "ar", "ru", "zh", "ja", "ko", "mn", "sl", "uk", "pl", "tr", "fa", "sw", "hi", "id"} {
+		tag := language.MustParse(code)
+		for _, n := range []string{display.English.Tags().Name(tag), display.Self.Name(tag)} {
+			if strings.ToLower(n) == name {
+				return code
+			}
+		}
+	}
+	return ""
 }

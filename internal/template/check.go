@@ -132,14 +132,7 @@ func (t *Template) located(faults []fault) []problem.Problem {
 
 // columnHint suggests the column a misspelt placeholder probably meant.
 func columnHint(name string, columns []string) string {
-	best, bestDist := "", 1<<30
-	for _, c := range columns {
-		d := distance(strings.ToLower(name), strings.ToLower(c))
-		if d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	if best != "" && bestDist <= max(1, len([]rune(name))/3) {
+	if best := problem.Closest(name, columns); best != "" {
 		return fmt.Sprintf("did you mean {{.%s}}?", best)
 	}
 	if len(columns) == 0 {
@@ -150,33 +143,6 @@ func columnHint(name string, columns []string) string {
 		list[i] = "{{." + c + "}}"
 	}
 	return "the columns are " + strings.Join(list, ", ")
-}
-
-// distance is the edit distance between a and b in runes, counting a swap of two adjacent
-// letters (Tilte for Title) as one edit.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }
 
 // collectFields returns the columns a parsed template reads: {{.Name}}, {{$.Name}} and

@@ -404,3 +404,48 @@ func (t *Template) Facts() []Fact {
 	}
 	return out
 }
+
+// checkFactLanguages warns about a fact the user gave one value for every language while
+// letters in several languages print it: "Friday 19 January 2024" in a French letter is a
+// sentence half in English. Addresses and links read the same in every language.
+func (t *Template) checkFactLanguages() {
+	for _, name := range t.usedFacts() {
+		value, ok := t.opt.Facts[name]
+		if !ok || looksLanguageNeutral(value) {
+			continue
+		}
+		var langs []string
+		for _, v := range t.variants {
+			if _, own := t.opt.Facts[name+"."+primary(v.lang)]; own {
+				continue
+			}
+			for _, p := range v.parts() {
+				for _, u := range p.facts {
+					if u.name == name && u.required && !slices.Contains(langs, primary(v.lang)) {
+						langs = append(langs, primary(v.lang))
+					}
+				}
+			}
+		}
+		if len(langs) < 2 {
+			continue
+		}
+		perLang := make([]string, len(langs))
+		for i, l := range langs {
+			perLang[i] = l + " = \"…\""
+		}
+		t.problems = append(t.problems, fault{Warning: true,
+			Message: fmt.Sprintf("fact %s has one value for every language (%q), and the letters in %s all print it as it is", name, value, strings.Join(langs, ", ")),
+			Hint:    fmt.Sprintf("give it in each language, under [facts] in herald.toml: %s = { %s }, or --fact %s.%s=\"…\"", name, strings.Join(perLang, ", "), name, langs[len(langs)-1])})
+	}
+}
+
+// looksLanguageNeutral reports whether a fact's value reads the same in every language: an
+// e-mail address or a web address.
+func looksLanguageNeutral(value string) bool {
+	v := strings.TrimSpace(value)
+	if strings.ContainsAny(v, " \n") {
+		return false
+	}
+	return strings.Contains(v, "@") || strings.Contains(v, "://") || strings.HasPrefix(v, "www.")
+}

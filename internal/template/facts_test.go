@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
 // factTemplate uses facts in a header, the body, a link and the calendar.
@@ -71,7 +72,7 @@ func TestFactsSetDefaultsAndLanguages(t *testing.T) {
 		"signatory":         "Tanja Example\nMinister",
 	}
 	tp := loadFiles(t, factTemplate, opt)
-	if ps := tp.Check(testColumns); len(ps) != 0 {
+	if ps := errorsOf(tp.Check(testColumns)); len(ps) != 0 {
 		t.Fatalf("Check: %v", ps)
 	}
 	m, _, err := tp.Render(testRow(), "")
@@ -138,7 +139,12 @@ func TestFactsMissingForOneLanguage(t *testing.T) {
 	opt := testOptions()
 	opt.Facts = map[string]string{"reply-deadline.en": "19 January 2024", "venue": "World Forum"}
 	tp := loadFiles(t, factTemplate, opt)
-	ps := tp.Check(testColumns)
+	var ps []problem.Problem
+	for _, p := range tp.Check(testColumns) {
+		if !p.Warning {
+			ps = append(ps, p)
+		}
+	}
 	if len(ps) != 1 || inFolder(ps[0]) != `message.fr.md:1: {{fact "reply-deadline"}} has no value for fr` {
 		t.Fatalf("Check = %q, want the French reply deadline missing", ps)
 	}
@@ -414,5 +420,26 @@ func TestFactsEscaped(t *testing.T) {
 	}
 	if want := "Venue: <b>Hall</b> & \"Annex\". Page <https://conference.example/?a=1&b=\"2\">"; !strings.Contains(m.Text, want) {
 		t.Errorf("text lacks %q:\n%s", want, m.Text)
+	}
+}
+
+// TestFactOneValueForSeveralLanguages: a value given once, printed by letters in several
+// languages, is a warning (an English date in a French letter); addresses and links, and
+// values given per language, are not.
+func TestFactOneValueForSeveralLanguages(t *testing.T) {
+	files := map[string]string{
+		"message.md":    "Subject: S\nFrom: a@example.org\n\nReply by {{fact \"reply-deadline\"}} to {{fact \"contact\"}}, see {{fact \"link\"}}.\n",
+		"message.fr.md": "Subject: S\nFrom: a@example.org\n\nRépondre avant le {{fact \"reply-deadline\"}} à {{fact \"contact\"}}, voir {{fact \"link\"}}.\n",
+	}
+	opt := testOptions()
+	opt.Facts = map[string]string{"reply-deadline": "Friday 19 January 2024", "contact": "mla@example.org", "link": "https://mla.example/convention"}
+	warnings := warningsOf(loadFiles(t, files, opt).Check(testColumns))
+	want := `fact reply-deadline has one value for every language ("Friday 19 January 2024"), and the letters in en, fr all print it as it is`
+	if len(warnings) != 1 || warnings[0] != want {
+		t.Errorf("warnings = %q, want only %q", warnings, want)
+	}
+	opt.Facts = map[string]string{"reply-deadline": "Friday 19 January 2024", "reply-deadline.fr": "vendredi 19 janvier 2024", "contact": "mla@example.org", "link": "https://mla.example/convention"}
+	if warnings := warningsOf(loadFiles(t, files, opt).Check(testColumns)); len(warnings) != 0 {
+		t.Errorf("with a French value: warnings = %q, want none", warnings)
 	}
 }

@@ -341,6 +341,7 @@ func Load(fsys fs.FS, name string, opt Options) (*Template, error) {
 	}
 	t.checkConsistency()
 	t.reportUnset()
+	t.checkFactLanguages()
 	for _, v := range t.variants {
 		for _, p := range t.problems {
 			// A value still to be set shows as a marker: the variant can be previewed.
