@@ -95,6 +95,10 @@ func (r *Report) summary(w *bufio.Writer, opt TextOptions) {
 	w.WriteByte('\n')
 	for _, state := range States {
 		n := c.Of(state)
+		if state == Bounced && n == 0 {
+			// Only herald inbox finds bounces: a campaign without any keeps its five lines.
+			continue
+		}
 		fmt.Fprintf(w, "  %s %*d", paint(fmt.Sprintf("%-9s", state), state, opt.Color), 6, n)
 		switch {
 		case n == 0:

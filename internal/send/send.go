@@ -166,6 +166,7 @@ type Result struct {
 	// could not be.
 	Copied     int
 	CopyFailed []CopyFailure
+	CopyFolder string // the folder of Options.CopyTo, "" without one
 }
 
 // CopyFailure is a delivered message whose copy could not be filed.
@@ -206,6 +207,9 @@ func Run(ctx context.Context, p *plan.Plan, opt Options) (*Result, error) {
 	sp := selectForSend(p, log, opt)
 	sp.LogRepaired = repairNotice(opt.LogPath, log.Dropped())
 	res := &Result{Selection: sp}
+	if opt.CopyTo != nil {
+		res.CopyFolder, _, _ = opt.CopyTo.Where()
+	}
 	if opt.Confirm != nil && len(sp.Selected) > 0 {
 		ok, err := opt.Confirm(sp)
 		if err != nil {
