@@ -125,7 +125,7 @@ func runInbox(ctx context.Context, s Streams, o *inboxOptions) error {
 func writeInbox(w io.Writer, res *run.InboxResult) {
 	unmatched := 0
 	for _, f := range res.Folders {
-		label := fmt.Sprintf("%-11s", screen.CleanLine(f.Folder)+":")
+		label := fmt.Sprintf("%-12s", screen.CleanLine(f.Folder)+":")
 		if f.Rescan {
 			fmt.Fprintf(w, "%sthe server renumbered this folder (its UIDVALIDITY changed): read again from its start; nothing is recorded twice\n", label)
 			label = strings.Repeat(" ", len(label))
@@ -154,7 +154,7 @@ func writeInbox(w io.Writer, res *run.InboxResult) {
 		}
 		unmatched += f.Found[run.FoundUnmatched]
 		fmt.Fprintf(w, "%s%s new: %s\n", label, plural(f.Read, "message"), strings.Join(parts, ", "))
-		pad := strings.Repeat(" ", 11)
+		pad := strings.Repeat(" ", 12)
 		if n := f.Found[run.FoundUntrusted]; n > 0 {
 			fmt.Fprintf(w, "%s%d from someone other than the recipient of the message it answers: kept apart with the real sender, not counted as an answer\n", pad, n)
 		}
