@@ -106,7 +106,7 @@ func TestReminder(t *testing.T) {
 	}
 	// Its status lists the reminder's recipients, delivered.
 	var out, errOut bytes.Buffer
-	code := Main(context.Background(), []string{"herald", "status", "--contacts", e.contacts, "--template", reminder, "--format", "json"},
+	code := Main(context.Background(), []string{"herald", "status", "--contacts", e.contacts, "--template", reminder, "--unanswered", "conference", "--format", "json"},
 		Streams{In: strings.NewReader(""), Out: &out, Err: &errOut})
 	var list []map[string]any
 	if err := json.Unmarshal(out.Bytes(), &list); err != nil {
@@ -118,8 +118,8 @@ func TestReminder(t *testing.T) {
 			delivered++
 		}
 	}
-	if delivered != 3 {
-		t.Errorf("status of the reminder: exit %d, %d delivered, want 3\n%s", code, delivered, out.String())
+	if delivered != 3 || len(list) != 3 || code != ExitOK {
+		t.Errorf("status of the reminder: exit %d, %d of %d delivered, want 3 of 3 and exit 0\n%s%s", code, delivered, len(list), out.String(), errOut.String())
 	}
 
 	for _, tt := range []struct {

@@ -90,14 +90,12 @@ func Inbox(ctx context.Context, opt InboxOptions) (*InboxResult, error) {
 		res.LogRepaired = fmt.Sprintf("the delivery log %s ended in %d bytes that were not a whole record, as a crash leaves them; herald removed them", opt.LogPath, len(d))
 	}
 	err = inboxRun(ctx, opt, log, res)
+	records := log.Records()
 	if cerr := log.Close(); err == nil {
 		err = cerr
 	}
-	records, rerr := deliverylog.Read(opt.LogPath)
-	if rerr == nil {
-		res.States = deliverylog.Fold(records, opt.Campaign)
-		res.Unmatched = len(Unmatched(records, opt.Campaign))
-	}
+	res.States = deliverylog.Fold(records, opt.Campaign)
+	res.Unmatched = len(Unmatched(records, opt.Campaign))
 	return res, err
 }
 
