@@ -100,6 +100,13 @@ in herald.toml, or from a hidden prompt.
 Ctrl-C stops cleanly: the messages in flight are finished and recorded, the rest stays
 pending, and the same command sends it later.
 
+A reminder: --template reminder --unanswered save-the-date sends only to the recipients of
+that campaign who were delivered, did not bounce and have not replied (run herald inbox
+first); it is a campaign of its own, so nobody gets two. --copy-to-sent Sent files a copy of
+each delivered message in that IMAP folder (the settings of herald inbox), for servers that
+keep no copy of what SMTP submits. Recipients herald inbox found bounced are left, like
+permanent failures, until --only-failed.
+
 Exit codes: 0 all delivered (or all of --limit), 1 the run could not proceed (such as a
 refused login), 2 usage, 3 some recipients not delivered (failed, unknown, never sent,
 stopped, interrupted, or left over the daily cap). With --test-to: 0 when the tester got
@@ -108,7 +115,8 @@ every test message, 3 otherwise.
 Examples:
    herald send --smtp-host smtp.ministry.example --smtp-user secretariat
    herald send --test-to me@ministry.example --limit 3     try it on yourself first
-   herald send --only-failed                               after fixing the addresses`,
+   herald send --only-failed                               after fixing the addresses
+   herald send --template reminder --unanswered save-the-date`,
 		Before: o.loadConfig(cfg),
 		Flags:  slices.Concat(o.flags(true), o.sendFlags(), o.imap.flags(), o.oauth.flags()),
 		Action: func(c *cli.Context) error {
