@@ -205,6 +205,8 @@ row, and previews the messages as .eml files or sends them over SMTP, keeping a 
 log so that nobody is mailed twice.
 
 Start with:  herald init mailing && cd mailing && herald check && herald preview
+After send:  herald inbox (bounces and replies), herald status, a reminder:
+             herald send --template reminder --unanswered save-the-date
 
 Exit codes:
    0  everything done
@@ -219,6 +221,9 @@ Exit codes:
 			previewCommand(s, cfg),
 			sendCommand(s, cfg),
 			statusCommand(s, cfg),
+			inboxCommand(s, cfg),
+			loginCommand(s, cfg),
+			logoutCommand(s, cfg),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
@@ -232,7 +237,7 @@ Exit codes:
 	}
 	app.Action = func(c *cli.Context) error {
 		if c.Args().Present() {
-			return usagef("unknown command %q (commands: init, check, preview, send, status)", c.Args().First())
+			return usagef("unknown command %q (commands: init, check, preview, send, status, inbox, login, logout)", c.Args().First())
 		}
 		return cli.ShowAppHelp(c)
 	}

@@ -21,7 +21,7 @@ const defaultConfig = "herald.toml"
 
 // pathKeys hold file or folder names; relative ones are taken relative to the config file,
 // so that herald works the same from any working directory.
-var pathKeys = map[string]bool{"contacts": true, "template": true, "log": true, "smtp-ca": true, "out": true}
+var pathKeys = map[string]bool{"contacts": true, "template": true, "log": true, "smtp-ca": true, "imap-ca": true, "out": true}
 
 // perRunOnly flags decide what one run does; in a config file they would silently apply to
 // every run (a forgotten yes = true sends without asking), so they are flags only.
@@ -29,11 +29,12 @@ var perRunOnly = map[string]bool{
 	"yes": true, "dry-run": true, "only-failed": true, "resend-unknown": true,
 	"test-to": true, "limit": true, "row": true, "config": true, "format": true, "export": true,
 	"repeat-addresses": true,
+	"unanswered":       true, "unanswered-log": true, "unmatched": true,
 }
 
 // configOnly are keys of the config file that no flag has. facts is the table of campaign
 // facts, which --fact sets one by one.
-var configOnly = map[string]bool{"password-command": true, "facts": true}
+var configOnly = map[string]bool{"password-command": true, "facts": true, "oauth-client-secret": true}
 
 // notConfig are flags whose setting the config file writes another way: the repeatable
 // --fact NAME=VALUE is the table [facts].
@@ -118,6 +119,22 @@ func (cf *configFile) apply(c *cli.Context, path string) (configSettings, error)
 				return out, usageHint(fmt.Errorf("config file %s: [facts]: %v", path, err), "a fact is a text in quotes, or a table of texts by language: venue = { en = \"…\", fr = \"…\" }")
 			}
 			out.facts = facts
+			continue
+		}
+		if list, ok := raw[key].([]any); ok && !configOnly[name] {
+			// A list sets a repeatable flag once per value: folder = ["INBOX", "Junk"].
+			if !hasFlag(c, name) || c.IsSet(name) {
+				continue
+			}
+			for _, v := range list {
+				value, err := configValue(v)
+				if err == nil {
+					err = c.Set(name, value)
+				}
+				if err != nil {
+					return out, usagef("config file %s: key %s: %v", path, key, err)
+				}
+			}
 			continue
 		}
 		value, err := configValue(raw[key])

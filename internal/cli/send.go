@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 	"golang.org/x/time/rate"
 
 	"github.com/mla-initiative/herald/internal/deliverylog"
@@ -42,6 +41,13 @@ type sendOptions struct {
 
 	onlyFailed, resendUnknown, repeatAddresses, dryRun, yes bool
 	testTo                                                  string
+
+	imap  imapOptions // for --copy-to-sent
+	oauth oauthOptions
+	// copyToSent is the IMAP folder a copy of each delivered message is filed in.
+	copyToSent string
+	// unanswered names the campaign a reminder follows up; unansweredLog its log.
+	unanswered, unansweredLog string
 }
 
 func (o *sendOptions) sendFlags() []cli.Flag {
@@ -66,6 +72,9 @@ func (o *sendOptions) sendFlags() []cli.Flag {
 		&cli.StringFlag{Name: "test-to", Destination: &o.testTo, Usage: "send every message to `ADDRESS` instead, marked as a test; never counts as delivered"},
 		&cli.BoolFlag{Name: "dry-run", Destination: &o.dryRun, Usage: "preview instead of sending (same as herald preview)"},
 		&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Destination: &o.yes, Usage: "do not ask for confirmation"},
+		&cli.StringFlag{Name: "unanswered", Destination: &o.unanswered, Usage: "a reminder: send only to the recipients of campaign `NAME` who were delivered, did not bounce and have not replied (run herald inbox first); the reminder is a campaign of its own"},
+		&cli.StringFlag{Name: "unanswered-log", Destination: &o.unansweredLog, Usage: "the delivery log `FILE` of the --unanswered campaign (default: NAME.delivery.jsonl beside the workbook)"},
+		&cli.StringFlag{Name: "copy-to-sent", Destination: &o.copyToSent, Usage: "file a copy of each delivered message in the IMAP `FOLDER` (such as Sent), for servers that keep no copy of what SMTP submits; needs --imap-host", EnvVars: []string{"HERALD_COPY_TO_SENT"}},
 		o.outFlag(),
 	}
 }
@@ -91,6 +100,13 @@ in herald.toml, or from a hidden prompt.
 Ctrl-C stops cleanly: the messages in flight are finished and recorded, the rest stays
 pending, and the same command sends it later.
 
+A reminder: --template reminder --unanswered save-the-date sends only to the recipients of
+that campaign who were delivered, did not bounce and have not replied (run herald inbox
+first); it is a campaign of its own, so nobody gets two. --copy-to-sent Sent files a copy of
+each delivered message in that IMAP folder (the settings of herald inbox), for servers that
+keep no copy of what SMTP submits. Recipients herald inbox found bounced are left, like
+permanent failures, until --only-failed.
+
 Exit codes: 0 all delivered (or all of --limit), 1 the run could not proceed (such as a
 refused login), 2 usage, 3 some recipients not delivered (failed, unknown, never sent,
 stopped, interrupted, or left over the daily cap). With --test-to: 0 when the tester got
@@ -99,9 +115,10 @@ every test message, 3 otherwise.
 Examples:
    herald send --smtp-host smtp.ministry.example --smtp-user secretariat
    herald send --test-to me@ministry.example --limit 3     try it on yourself first
-   herald send --only-failed                               after fixing the addresses`,
+   herald send --only-failed                               after fixing the addresses
+   herald send --template reminder --unanswered save-the-date`,
 		Before: o.loadConfig(cfg),
-		Flags:  append(o.flags(true), o.sendFlags()...),
+		Flags:  slices.Concat(o.flags(true), o.sendFlags(), o.imap.flags(), o.oauth.flags()),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err
@@ -145,6 +162,16 @@ func runSend(ctx context.Context, s Streams, o *sendOptions) error {
 	if err := p.Ready(in.SkipInvalid); err != nil {
 		return err
 	}
+	var reminder *run.Unanswered
+	if o.unanswered != "" {
+		u, err := keepUnanswered(p, in, o.unanswered, o.unansweredLog, opt.LogPath)
+		if err != nil {
+			return err
+		}
+		reminder = &u
+	} else if o.unansweredLog != "" {
+		return usagef("--unanswered-log needs --unanswered NAME, the campaign the reminder follows up")
+	}
 	if opt.SMTP.Host == "" {
 		return usageHint(errors.New("no SMTP server"), "give --smtp-host, or smtp_host in herald.toml")
 	}
@@ -152,10 +179,23 @@ func runSend(ctx context.Context, s Streams, o *sendOptions) error {
 	if err := opt.SMTP.Check(); err != nil {
 		return usageHint(fmt.Errorf("SMTP settings: %w", err), "check --smtp-host, --smtp-port, --smtp-tls, --smtp-auth and --smtp-ca (or their keys in herald.toml)")
 	}
-	if err := credentials(ctx, s, &opt.SMTP, o.fromConfig.extra["password-command"]); err != nil {
+	if err := credentials(ctx, s, &opt.SMTP, &o.oauth, o.fromConfig); err != nil {
 		return err
 	}
-	opt.Confirm = func(sel *send.Selection) (bool, error) { return confirm(ctx, s, sel, o.yes) }
+	if o.copyToSent != "" {
+		copier, err := dialCopier(ctx, s, o)
+		if err != nil {
+			return problem.WithHint(fmt.Errorf("nothing was sent: %w", err), problem.Hints(err)...)
+		}
+		defer copier.close()
+		opt.CopyTo = copier
+	}
+	opt.Confirm = func(sel *send.Selection) (bool, error) {
+		if reminder != nil {
+			writeReminder(s.Err, reminder)
+		}
+		return confirm(ctx, s, sel, o.yes)
+	}
 	progress := newProgress(s)
 	opt.Progress = progress.update
 	res, rep, err := run.Send(ctx, p, opt)
@@ -265,54 +305,29 @@ func tlsMode(s string) (mail.TLSMode, error) {
 
 // credentials finds the password (or OAuth2 token) without ever taking it from the command
 // line, where other users of the machine could read it: the environment, a command named
-// in the config file, or a prompt on the terminal.
-func credentials(ctx context.Context, s Streams, cfg *mail.Config, passwordCommand string) error {
+// in the config file, herald login's sign-in (with --smtp-auth xoauth2 and a provider set),
+// or a prompt on the terminal.
+func credentials(ctx context.Context, s Streams, cfg *mail.Config, oo *oauthOptions, settings configSettings) error {
 	if cfg.Username == "" {
 		return nil
 	}
-	if pw, ok := os.LookupEnv("HERALD_SMTP_PASSWORD"); ok && pw != "" {
-		cfg.Password = pw
-		return nil
+	req := secretRequest{
+		what: "SMTP user " + cfg.Username, user: cfg.Username, host: cfg.Host,
+		envs: []string{"HERALD_SMTP_PASSWORD"}, command: settings.extra["password-command"],
+		hint: "set HERALD_SMTP_PASSWORD, or password_command in herald.toml",
 	}
-	if cmdline := passwordCommand; cmdline != "" {
-		out, err := exec.CommandContext(ctx, "sh", "-c", cmdline).Output()
+	if strings.EqualFold(cfg.Auth, "xoauth2") && oo.set() {
+		sc, err := oo.config(cfg.Username, settings.extra["oauth-client-secret"])
 		if err != nil {
-			return problem.WithHint(fmt.Errorf("password_command in the config file failed: %v", err), "run the command yourself to see why; it must print the password on its first line")
+			return err
 		}
-		// Password managers print the password on the first line and notes after it
-		// (pass show, gopass); msmtp's passwordeval takes the first line too.
-		first, _, _ := strings.Cut(string(out), "\n")
-		cfg.Password = strings.TrimRight(first, "\r")
-		if cfg.Password == "" {
-			return problem.WithHint(errors.New("password_command in the config file printed nothing on its first line"), "the command must print the password on its first line")
-		}
-		return nil
+		req.signIn = &sc
 	}
-	if !s.InteractiveIn {
-		return problem.WithHint(fmt.Errorf("no password for SMTP user %s", cfg.Username), "set HERALD_SMTP_PASSWORD, or password_command in herald.toml")
-	}
-	f, ok := s.In.(*os.File)
-	if !ok {
-		return fmt.Errorf("no password for SMTP user %s", cfg.Username)
-	}
-	fd := int(f.Fd())
-	// ReadPassword turns echo off until it returns, and Ctrl-C does not make it return:
-	// herald then stops without it, so the terminal is put back here.
-	saved, err := term.GetState(fd)
+	pw, err := findSecret(ctx, s, req)
 	if err != nil {
-		return fmt.Errorf("read password: %w", err)
-	}
-	fmt.Fprintf(s.Err, "Password for %s at %s: ", cfg.Username, cfg.Host)
-	pw, err := readOrInterrupt(ctx, func() ([]byte, error) { return term.ReadPassword(fd) })
-	fmt.Fprintln(s.Err)
-	if errors.Is(err, errInterruptedAtPrompt) {
-		_ = term.Restore(fd, saved)
 		return err
 	}
-	if err != nil {
-		return fmt.Errorf("read password: %w", err)
-	}
-	cfg.Password = string(pw)
+	cfg.Password = pw
 	return nil
 }
 
@@ -365,6 +380,9 @@ func confirm(ctx context.Context, s Streams, sp *send.Selection, yes bool) (bool
 	}
 	if sp.Failed > 0 {
 		fmt.Fprintf(w, "Not now:    %d failed before (send them with --only-failed)\n", sp.Failed)
+	}
+	if sp.Bounced > 0 {
+		fmt.Fprintf(w, "Not now:    %d bounced (correct the address, or send them again with --only-failed)\n", sp.Bounced)
 	}
 	if sp.Unknown > 0 {
 		fmt.Fprintf(w, "Not now:    %d with unknown outcome (check, then --resend-unknown)\n", sp.Unknown)
@@ -513,11 +531,14 @@ func sendSummary(s Streams, res *send.Result, replaced bool) error {
 		}
 		writeShared(s.Err, sp.Shared)
 		fmt.Fprintf(w, "Nothing to send: %d delivered, %d failed, %d unknown in campaign %s.\n", sp.Delivered, sp.Failed, sp.Unknown, sp.Campaign)
+		if sp.Bounced > 0 {
+			fmt.Fprintf(w, "%d delivered earlier came back (bounced): correct their addresses, or send again with --only-failed.\n", sp.Bounced)
+		}
 		later()
 		if sp.Failed+sp.Unknown > 0 {
 			fmt.Fprintln(w, "Use --only-failed or --resend-unknown to send to those, or herald status to see them.")
 		}
-		if sp.Failed+sp.Unknown+sp.OverDaily+sp.NeverSent > 0 {
+		if sp.Failed+sp.Unknown+sp.Bounced+sp.OverDaily+sp.NeverSent > 0 {
 			return quietExit{ExitNotDelivered}
 		}
 		return nil
@@ -547,6 +568,7 @@ func sendSummary(s Streams, res *send.Result, replaced bool) error {
 		fmt.Fprintln(w, "Interrupted: the messages in flight were finished and recorded. Run the same herald send again to send the rest.")
 	}
 	later()
+	writeCopies(w, res)
 	if sp.Test {
 		// Tests never count for the campaign, so --only-failed has nothing to send again:
 		// exit 0 only says that the tester got every test message.
@@ -561,7 +583,7 @@ func sendSummary(s Streams, res *send.Result, replaced bool) error {
 	}
 	// Exit 0 means everyone selected is delivered and nobody from an earlier run is left
 	// failed, unknown or never sent, so that a script can ask "are we done?".
-	if res.Failed+len(res.Unknown)+res.Pending+sp.OverDaily+sp.Failed+sp.Unknown+sp.NeverSent > 0 || res.Stopped != "" {
+	if res.Failed+len(res.Unknown)+res.Pending+sp.OverDaily+sp.Failed+sp.Bounced+sp.Unknown+sp.NeverSent > 0 || res.Stopped != "" {
 		return quietExit{ExitNotDelivered}
 	}
 	return nil

@@ -18,6 +18,8 @@ type statusOptions struct {
 	log    string
 	format string
 	export string
+	// unanswered names the campaign a reminder followed up, as send --unanswered did.
+	unanswered, unansweredLog string
 }
 
 func statusCommand(s Streams, cfg *configFile) *cli.Command {
@@ -26,14 +28,20 @@ func statusCommand(s Streams, cfg *configFile) *cli.Command {
 		Name:  "status",
 		Usage: "show who has the message, who does not and why, from the delivery log",
 		Description: `Reads the workbook, the template and the delivery log (nothing is sent, no server is
-needed) and counts the recipients by state: delivered, failed, unknown (the server may
-have it), pending (not sent yet) and skipped (rows with errors). Then it lists every
+needed) and counts the recipients by state: delivered, bounced, failed, unknown (the server
+may have it), pending (not sent yet) and skipped (rows with errors). Then it lists every
 recipient that is not delivered, with the server's reply and the command that would act
 on it, and apart from them the recipients in the log no longer in the workbook.
 
 --format json and csv are for scripts; the fields are documented in the README.
 --export writes the workbook with Status, Sent at, Message-ID, Server reply / error and
 Attempts columns appended, as .xlsx (coloured, filterable) or .csv (for Excel).
+
+Bounced recipients (herald inbox found the bounce) are not delivered. Replies, automatic
+replies and messages from others than the recipients are shown beside the states, in the
+JSON and CSV fields and in the export's Bounce, Replied, Reply from and Replied at columns.
+For a reminder sent with --unanswered NAME, give the same --unanswered NAME to report on its
+recipients only.
 
 Exit codes: 0 every recipient delivered, 3 some not delivered, 1 the report could not be
 made, 2 usage.
@@ -48,6 +56,8 @@ Examples:
 			// Not config keys: they decide what one look at the log shows.
 			&cli.StringFlag{Name: "format", Value: "table", Destination: &o.format, Usage: "`FORMAT` of the report: table, csv or json"},
 			&cli.StringFlag{Name: "export", Destination: &o.export, Usage: "also write the workbook with the outcome of each row to `FILE`.xlsx or .csv"},
+			&cli.StringFlag{Name: "unanswered", Destination: &o.unanswered, Usage: "for a reminder sent with --unanswered `NAME`: report on its recipients only (those it reached, and those of NAME still unanswered)"},
+			&cli.StringFlag{Name: "unanswered-log", Destination: &o.unansweredLog, Usage: "the delivery log `FILE` of the --unanswered campaign"},
 		),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
@@ -83,6 +93,15 @@ func runStatus(ctx context.Context, s Streams, o *statusOptions) error {
 	logPath := o.log
 	if logPath == "" {
 		logPath = run.LogPath(in)
+	}
+	if o.unanswered != "" {
+		u, err := keepUnanswered(p, in, o.unanswered, o.unansweredLog, logPath)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.Err, "Reminder of campaign %s: %d recipients; left out %d not delivered, %d bounced, %d replied.\n", u.Campaign, u.Kept, u.NotDelivered, u.Bounced, u.Replied)
+	} else if o.unansweredLog != "" {
+		return usagef("--unanswered-log needs --unanswered NAME, the campaign the reminder follows up")
 	}
 	rep, err := report.Load(p, logPath)
 	if err != nil {

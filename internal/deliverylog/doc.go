@@ -28,7 +28,8 @@
 //	withheld *       those of them left out of the envelope, lower case: they already had
 //	                 the campaign's message (from another row, or an earlier run).
 //	message_id *     the Message-ID header of the message, without angle brackets.
-//	status *         outcome records only: delivered, failed, unknown, skipped or not_sent.
+//	status *         outcome records only: delivered, failed, unknown, skipped or not_sent
+//	                 (never bounced: that is a State, from a bounce record).
 //	                 unknown means the server may or may not have kept the message (the
 //	                 connection was lost after the message was sent, say); it is never re-sent
 //	                 automatically. skipped means the run chose not to send it; error says why.
@@ -43,13 +44,90 @@
 //	test *           true for messages sent to a tester instead of the recipient (--test-to);
 //	                 they never count as delivered to the recipient.
 //
+// # What herald inbox found
+//
+// herald inbox reads the sender's mailbox and adds records of its own, and herald send
+// --copy-to-sent one more. They are written like outcomes (see [Log.Note]); versions of
+// herald that do not know them ignore them. Their fields follow the ones above, in this
+// order; * marks those left out when empty or zero:
+//
+//	{"type":"bounce","time":"2024-01-12T08:00:00.000Z","campaign":"invitation","key":"minister@justice.example","message_id":"20240111.5d2@mx.justice.example","enhanced_code":"5.1.1","folder":"INBOX","uidvalidity":1704960000,"uid":42,"matched_id":"4c1e9d20@mla-initiative.example","matched_by":"returned-headers","trusted":true,"recipient":"minister@justice.example","action":"failed","diagnostic":"550 5.1.1 user unknown","from":"mailer-daemon@mx.justice.example","date":"2024-01-11T17:02:11.000Z","subject":"Undelivered Mail Returned to Sender"}
+//	{"type":"inbox_cursor","time":"2024-01-12T08:00:01.000Z","campaign":"invitation","key":"","account":"protocol@mfa.example","host":"imap.mfa.example","folder":"INBOX","uidvalidity":1704960000,"last_uid":57}
+//
+//	bounce             a delivery status notification (or a plain-text bounce) saying that the
+//	                   message to key did not reach recipient: one record per address named.
+//	delayed            the same for a delay notice ("still trying"): a note, nothing fails.
+//	auto_reply         an automatic reply (out of office): never an answer.
+//	reply              a reply written by a person.
+//	unmatched          a message that could not be placed with a recipient (key is ""): kept so
+//	                   that herald inbox --unmatched can list it; nothing is guessed.
+//	inbox_cursor       how far a folder was read: after the message with UID last_uid, while
+//	                   the folder's UIDVALIDITY is uidvalidity. The last one for an account,
+//	                   host and folder counts; key is "".
+//	sent_copy          --copy-to-sent filed the delivered message message_id of key in folder
+//	                   (on host, as account), or could not: then error says why.
+//
+//	message_id *       in bounce … unmatched: the Message-ID of the message found, not of the
+//	                   campaign's; "" when it had none.
+//	enhanced_code *    bounce and delayed: the status the report gives (RFC 3463), "5.1.1".
+//	error *            sent_copy: why the copy could not be filed.
+//	account, host *    the mailbox read (inbox_cursor) or written (sent_copy).
+//	folder *           the folder the message was found in, or read, or filed in.
+//	uidvalidity, uid * where the message was found: a message is only known by these when it
+//	                   has no Message-ID. inbox_cursor: the folder's UIDVALIDITY.
+//	last_uid           inbox_cursor only: the highest UID read (0 for a folder read empty).
+//	rescan *           inbox_cursor: the folder's UIDVALIDITY had changed, so it was read anew.
+//	matched_id *       the campaign's Message-ID the message refers to; "" when it was placed
+//	                   by address (it referred to no message at all).
+//	matched_by *       in-reply-to, references, returned-headers or address.
+//	trusted            bounce, delayed, auto_reply, reply: false when the sender (for a
+//	                   bounce, the address named) is not among the recipients of the message
+//	                   referred to: a colleague it was forwarded to, or a forgery. Always written.
+//	nature *           unmatched: what the message looked like (bounce, delayed, notice,
+//	                   auto_reply, reply).
+//	recipient *        bounce and delayed: the address the report names, lower case.
+//	original_recipient * the address herald sent to, when the report gives it and it differs.
+//	action *           bounce and delayed: the report's Action: failed, delayed.
+//	diagnostic *       bounce and delayed: the remote server's words; cut like reply.
+//	from, from_name *  the real sender, as the From field gives it.
+//	date *             the message's Date field, in UTC; left out when missing or unreadable.
+//	subject *          decoded, on one line; cut like reply.
+//	reason *           why a message is untrusted or unmatched, in words.
+//
+// The same message is recorded once: herald inbox skips one whose type, key, Message-ID
+// and (for a bounce) named address are recorded already, or, without a Message-ID, whose
+// folder, UIDVALIDITY and UID are; and Fold counts each once even when the log holds it
+// twice (see [InboundID]).
+//
 // # State of a recipient
 //
 // [Fold] reduces the records of one campaign to a [State] per key. An attempt with no outcome
 // after it is unknown: herald stopped, or the machine did, between sending and recording, and
 // the message may have arrived. Delivered is final: a later attempt or failure for the same
-// key does not undo it, because the recipient has the message. Test records are counted in
-// State.Tests and change nothing else.
+// key does not undo it, because the recipient has the message — unless it comes back. Test
+// records are counted in State.Tests and change nothing else.
+//
+// Records of herald inbox fold as follows; untrusted ones change no status and are kept in
+// State.Untrusted, with their real sender:
+//
+//   - A trusted bounce of the recipient's current message (matched_id is its Message-ID, or
+//     "" for a bounce placed by address and not dated before the last attempt) that names
+//     one of its To addresses makes a delivered recipient bounced (StatusBounced), with
+//     State.Bounce; an unknown one too when the bounce names its Message-ID, since the
+//     server evidently had it. One that names only a Cc or Bcc address leaves the status
+//     alone and is kept in State.CopyBounces. Outcome records never say bounced, and the
+//     outcome's fields (code, reply) keep the SMTP server's answer: 250, since it took the
+//     message. herald send treats bounced like a permanent failure: not delivered, sent
+//     again with --only-failed, and a new attempt starts the recipient afresh.
+//   - delayed sets State.Delayed, a note.
+//   - A trusted reply counts in State.Replies and sets State.Replied (the latest by date);
+//     that, and only that, is an answer ([State.Answered]).
+//   - A trusted auto_reply sets State.AutoReply; it is never an answer.
+//   - Replies and automatic replies outlive new attempts; bounces, delays and copies are
+//     about the message they name, and a new attempt clears them.
+//   - sent_copy sets State.CopiedTo, or State.CopyError, for the current message.
+//
+// [Mailed] leaves out an address a trusted bounce names: it does not have the message.
 //
 // # Crash safety
 //

@@ -292,6 +292,28 @@ func (l *Log) Outcome(r Record) error {
 	return l.err
 }
 
+// Note records what herald inbox found, how far it read a folder, or a copy filed by
+// --copy-to-sent: any record type but attempt and outcome, which r.Type names. Like an
+// outcome, it is handed to the operating system at once and made durable by the next
+// Attempt, Sync or Close. A zero r.Time is set to now.
+func (l *Log) Note(r Record) error {
+	switch r.Type {
+	case TypeBounce, TypeDelayed, TypeAutoReply, TypeReply, TypeUnmatched, TypeCursor, TypeSentCopy:
+	default:
+		return fmt.Errorf("record %q: not a type Note writes", r.Type)
+	}
+	if err := check(&r); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.addLocked(&r); err != nil {
+		return err
+	}
+	l.drainLocked()
+	return l.err
+}
+
 // Sync makes every record added so far durable.
 func (l *Log) Sync() error {
 	l.mu.Lock()
@@ -370,8 +392,17 @@ func check(r *Record) error {
 	switch {
 	case r.Campaign == "":
 		return fmt.Errorf("record %s: campaign is empty", r.Type)
-	case r.Key == "":
+	case r.Key == "" && r.Type != TypeCursor && r.Type != TypeUnmatched:
 		return fmt.Errorf("record %s for campaign %s: recipient key is empty", r.Type, r.Campaign)
+	}
+	switch r.Type {
+	case TypeCursor:
+		if r.Folder == "" || r.UIDValidity == 0 {
+			return fmt.Errorf("record %s for campaign %s: no folder or UIDVALIDITY", r.Type, r.Campaign)
+		}
+		return nil
+	case TypeBounce, TypeDelayed, TypeAutoReply, TypeReply, TypeUnmatched, TypeSentCopy:
+		return nil
 	}
 	if r.Type == TypeAttempt {
 		if r.Status != "" || r.Failure != "" {
@@ -424,6 +455,10 @@ func (l *Log) normalise(r *Record) Record {
 	rec.Time = rec.Time.UTC().Truncate(time.Millisecond)
 	rec.To, rec.Cc, rec.Bcc = cloneList(r.To), cloneList(r.Cc), cloneList(r.Bcc)
 	rec.Reply, rec.Error = cutText(rec.Reply), cutText(rec.Error)
+	rec.Diagnostic, rec.Subject, rec.Reason = cutText(rec.Diagnostic), cutText(rec.Subject), cutText(rec.Reason)
+	if !rec.Date.IsZero() {
+		rec.Date = rec.Date.UTC().Truncate(time.Millisecond)
+	}
 	return rec
 }
 

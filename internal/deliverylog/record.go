@@ -14,7 +14,27 @@ import (
 const (
 	TypeAttempt = "attempt"
 	TypeOutcome = "outcome"
+	// The types herald inbox writes: what it found in the sender's mailbox, and how far it
+	// read each folder. The package documentation describes their fields.
+	TypeBounce    = "bounce"
+	TypeDelayed   = "delayed"
+	TypeAutoReply = "auto_reply"
+	TypeReply     = "reply"
+	TypeUnmatched = "unmatched"
+	TypeCursor    = "inbox_cursor"
+	// TypeSentCopy records that herald send --copy-to-sent filed a copy of a delivered
+	// message in an IMAP folder, or could not.
+	TypeSentCopy = "sent_copy"
 )
+
+// inbound reports whether records of type t describe a message found in the mailbox.
+func inbound(t string) bool {
+	switch t {
+	case TypeBounce, TypeDelayed, TypeAutoReply, TypeReply, TypeUnmatched:
+		return true
+	}
+	return false
+}
 
 // Statuses of outcome records, and of a [State]. StatusPending only appears in a State: the
 // recipient has no attempt yet.
@@ -59,6 +79,29 @@ type Record struct {
 	Reply     string    `json:"reply,omitempty"`
 	Error     string    `json:"error,omitempty"`
 	Test      bool      `json:"test,omitempty"`
+
+	// Fields of the records of herald inbox and --copy-to-sent; see the package
+	// documentation.
+	Account           string    `json:"account,omitempty"`
+	Host              string    `json:"host,omitempty"`
+	Folder            string    `json:"folder,omitempty"`
+	UIDValidity       uint32    `json:"uidvalidity,omitempty"`
+	UID               uint32    `json:"uid,omitempty"`
+	LastUID           uint32    `json:"last_uid,omitempty"`
+	Rescan            bool      `json:"rescan,omitempty"`
+	MatchedID         string    `json:"matched_id,omitempty"`
+	MatchedBy         string    `json:"matched_by,omitempty"`
+	Trusted           bool      `json:"trusted,omitempty"`
+	Nature            string    `json:"nature,omitempty"`
+	Recipient         string    `json:"recipient,omitempty"`
+	OriginalRecipient string    `json:"original_recipient,omitempty"`
+	Action            string    `json:"action,omitempty"`
+	Diagnostic        string    `json:"diagnostic,omitempty"`
+	From              string    `json:"from,omitempty"`
+	FromName          string    `json:"from_name,omitempty"`
+	Date              time.Time `json:"date,omitzero"`
+	Subject           string    `json:"subject,omitempty"`
+	Reason            string    `json:"reason,omitempty"`
 }
 
 // MarshalJSON encodes r exactly as a line of the log, without the newline, so that exports
@@ -100,7 +143,53 @@ func (r *Record) appendJSON(b []byte) []byte {
 	if r.Test {
 		b = append(b, `,"test":true`...)
 	}
+	b = appendField(b, "account", r.Account)
+	b = appendField(b, "host", r.Host)
+	b = appendField(b, "folder", r.Folder)
+	b = appendUint(b, "uidvalidity", r.UIDValidity)
+	b = appendUint(b, "uid", r.UID)
+	if r.Type == TypeCursor {
+		// 0 is a value here: a folder read while it was empty.
+		b = append(b, `,"last_uid":`...)
+		b = strconv.AppendUint(b, uint64(r.LastUID), 10)
+	} else {
+		b = appendUint(b, "last_uid", r.LastUID)
+	}
+	if r.Rescan {
+		b = append(b, `,"rescan":true`...)
+	}
+	b = appendField(b, "matched_id", r.MatchedID)
+	b = appendField(b, "matched_by", r.MatchedBy)
+	if inbound(r.Type) && r.Type != TypeUnmatched {
+		// Written either way: an untrusted message is as much a fact as a trusted one.
+		b = append(b, `,"trusted":`...)
+		b = strconv.AppendBool(b, r.Trusted)
+	}
+	b = appendField(b, "nature", r.Nature)
+	b = appendField(b, "recipient", r.Recipient)
+	b = appendField(b, "original_recipient", r.OriginalRecipient)
+	b = appendField(b, "action", r.Action)
+	b = appendField(b, "diagnostic", r.Diagnostic)
+	b = appendField(b, "from", r.From)
+	b = appendField(b, "from_name", r.FromName)
+	if !r.Date.IsZero() {
+		b = append(b, `,"date":"`...)
+		b = r.Date.UTC().AppendFormat(b, timeLayout)
+		b = append(b, '"')
+	}
+	b = appendField(b, "subject", r.Subject)
+	b = appendField(b, "reason", r.Reason)
 	return append(b, '}')
+}
+
+func appendUint(b []byte, name string, v uint32) []byte {
+	if v == 0 {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return strconv.AppendUint(b, uint64(v), 10)
 }
 
 func appendField(b []byte, name, value string) []byte {

@@ -182,7 +182,7 @@ func TestDocExamples(t *testing.T) {
 			t.Errorf("herald writes the example as\n%s\nbut the documentation shows\n%s", got, line)
 		}
 	}
-	if found != 2 {
-		t.Errorf("found %d example lines in doc.go, want 2", found)
+	if found != 4 {
+		t.Errorf("found %d example lines in doc.go, want 4", found)
 	}
 }

@@ -3,7 +3,7 @@
 //
 //   - Read-only, always: folders are opened with EXAMINE, never SELECT, and bodies fetched
 //     with BODY.PEEK, so that no flag is set. Nothing here stores flags, copies, moves,
-//     expunges or deletes. The one write is [Client.Append], which a later --copy-to-sent
+//     expunges or deletes. The one write is [Client.Append], which herald send --copy-to-sent
 //     uses to file a copy of a delivered message; reading never calls it.
 //   - Encrypted, always: implicit TLS (port 993) or STARTTLS, verified against the system's
 //     roots plus an optional CA file. There is no way to skip verification or to log in

@@ -173,6 +173,7 @@ func TestDeviceFlow(t *testing.T) {
 	}
 	noSecret(t, "the authorization", fmt.Sprintf("%v %+v %#v", a, a, *a))
 
+	waited := time.Now()
 	path, err := a.Wait(context.Background())
 	if err != nil {
 		t.Fatal(errorText(err))
@@ -180,11 +181,13 @@ func TestDeviceFlow(t *testing.T) {
 	if len(p.polls) != 3 {
 		t.Fatalf("%d polls", len(p.polls))
 	}
-	if gap := p.polls[1].Sub(p.polls[0]); gap < 900*time.Millisecond || gap > 3*time.Second {
-		t.Errorf("after authorization_pending the interval was %v, want 1 s", gap)
+	// x/oauth2 polls on a ticker: the n-th poll leaves n intervals after Wait began, however
+	// long the one before took to answer, so the polls are measured from there.
+	if at := p.polls[1].Sub(waited); at < 1900*time.Millisecond || at > 4*time.Second {
+		t.Errorf("after authorization_pending the second poll came %v after Wait began, want 2 s (1 s intervals)", at)
 	}
-	if gap := p.polls[2].Sub(p.polls[1]); gap < 5900*time.Millisecond {
-		t.Errorf("after slow_down the interval was %v, want 1 s + 5 s", gap)
+	if gap := p.polls[2].Sub(waited); gap < 7900*time.Millisecond {
+		t.Errorf("after slow_down the third poll came %v after Wait began, want 8 s (1 s, 1 s, then 1 s + 5 s)", gap)
 	}
 	if want := filepath.Join(cfg.Dir, "oauth-microsoft-protocol@ministry.example.json"); path != want {
 		t.Errorf("token file %s, want %s", path, want)

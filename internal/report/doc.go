@@ -9,6 +9,10 @@
 // Every recipient of the workbook is in exactly one state:
 //
 //	delivered  the server accepted the message.
+//	bounced    the server accepted it, and then a bounce came back for one of its To
+//	           addresses: herald inbox found it in the sender's mailbox. Not delivered;
+//	           herald send --only-failed sends again, and a corrected To address is a new
+//	           recipient that a plain herald send sends.
 //	failed     the server refused it: temporary (4xx, or the connection failed before the
 //	           message was sent; retries ran out) or permanent (5xx). herald send
 //	           --only-failed sends again, with the row as it is now.
@@ -26,6 +30,14 @@
 // is refused while the first runs, and --only-failed or --resend-unknown afterwards could
 // mail those recipients twice): pending, failed and unknown recipients read "wait for the
 // herald send in progress to finish".
+//
+// Replies are not a state: a recipient that replied is delivered (or bounced, when one of
+// its addresses came back and another answered). What herald inbox found is reported beside
+// the state: the recipient's latest reply (sender, date and subject, never the body) and how
+// many, its latest automatic reply (which is no answer), bounces of Cc addresses, delay
+// notices, and messages about it from someone who is not among its recipients, such as a
+// colleague it was forwarded to or a forgery, with their real sender, never counted as
+// replies. The table lists them after the recipients not delivered.
 //
 // A recipient is the campaign plus its To addresses, not a row, so rows may be reordered
 // between runs. Recipients in the log that are no longer in the workbook (row deleted,
@@ -55,7 +67,7 @@
 //	to, cc         array   of addresses (strings), never null: those of the last message
 //	                       sent, else those of the row; for a skipped row, the Email cell as
 //	                       written.
-//	status         string  delivered, failed, unknown, pending or skipped.
+//	status         string  delivered, bounced, failed, unknown, pending or skipped.
 //	failure        string  for failed: temporary or permanent; otherwise "".
 //	code           number  the server's reply code (250, 451, 550); 0 when there was none.
 //	enhanced_code  string  the enhanced status code (RFC 3463), such as "5.1.1", or "".
@@ -76,15 +88,48 @@
 //	                       hand: its message is being sent (status unknown) or failed
 //	                       temporarily and may be tried again (status failed).
 //
+// Added with herald inbox and --copy-to-sent. For a bounced recipient, code, reply and
+// enhanced_code remain the SMTP server's answer (it took the message); the bounce is in:
+//
+//	bounce_status     string  the status the bounce gives (RFC 3463), "5.1.1"; "" when the
+//	                          recipient did not bounce.
+//	bounce_recipient  string  the address that came back.
+//	bounce_diagnostic string  the remote server's words, as the bounce quotes them.
+//	bounced_at        string  the bounce's date (when herald inbox found it, if it had
+//	                          none), as last_attempt; null when it did not bounce.
+//	cc_bounced        array   Cc or Bcc addresses a bounce named; the recipient has the
+//	                          message all the same. Never null.
+//	delayed_at        string  the date of the latest delay notice, a note; null when none.
+//	replied           bool    a recipient of the message replied (an automatic reply, or a
+//	                          reply from someone else, is not one).
+//	replies           number  how many replies from its recipients.
+//	reply_from        string  the sender of the latest reply, its address; "" when none.
+//	reply_from_name   string  and its name, as the From field gives it.
+//	replied_at        string  the latest reply's date, as last_attempt; null when none.
+//	reply_subject     string  its subject (herald keeps no body).
+//	auto_reply        bool    an automatic reply (out of office) came; never an answer.
+//	auto_replied_at   string  its date; null when none.
+//	other_replies     array   messages about the recipient from someone who is not among
+//	                          the recipients of the message they refer to (forwarded to a
+//	                          colleague, or forged): objects with type (reply, auto_reply,
+//	                          bounce), from, from_name, date (string or null), subject and
+//	                          reason. Never counted as replies. Never null.
+//	copied_to         string  the IMAP folder --copy-to-sent filed the message in, or "".
+//	copy_error        string  why that copy could not be filed, or "".
+//
 // herald status --format csv writes the same fields as columns of that name, in that order,
-// with addresses joined by ", ", an empty code for 0 and an empty last_attempt for null.
+// with addresses joined by ", ", an empty code for 0 and an empty last_attempt for null
+// (any date that is null likewise), and other_replies on one line, "from (date, type):
+// subject", separated by "; ".
 //
 // # Exports
 //
 // herald status --export FILE writes the workbook's sheet as the user made it (same
 // columns, order and rows) with the columns Status, Sent at, Message-ID, Server reply /
-// error and Attempts appended. A .xlsx file has every value as text, never a formula, a
-// frozen header with filter buttons, Status filled green (delivered), red (failed) or amber
+// error, Attempts, Bounce (what the bounce said, and bounces of Cc addresses), Replied
+// ("yes", "automatic reply only" or "from someone else only"), Reply from and Replied at
+// appended. A .xlsx file has every value as text, never a formula, a frozen header with
+// filter buttons, Status filled green (delivered), red (failed, bounced) or amber
 // (unknown), and columns as wide as their content. A .csv file is UTF-8 with a byte order
 // mark so that Excel reads it correctly. In both CSV forms a value that starts with = + - @
 // gets a leading ' so that a spreadsheet never runs it. Exports are written with mode 0600:

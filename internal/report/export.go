@@ -17,13 +17,40 @@ import (
 )
 
 // ExportColumns are appended to the workbook's own columns in an export.
-var ExportColumns = []string{"Status", "Sent at", "Message-ID", "Server reply / error", "Attempts"}
+var ExportColumns = []string{"Status", "Sent at", "Message-ID", "Server reply / error", "Attempts",
+	"Bounce", "Replied", "Reply from", "Replied at"}
 
 // fills are the status colours of an exported workbook: Excel's own Good, Bad and Neutral.
 var fills = map[string]string{
 	Delivered: "C6EFCE",
+	Bounced:   "FFC7CE",
 	Failed:    "FFC7CE",
 	Unknown:   "FFEB9C",
+}
+
+// answerColumns are the values of Replied, Reply from and Replied at: "yes" with the
+// recipient's reply; "automatic reply only" with that one; "from someone else only" with
+// that sender, marked; nothing otherwise.
+func (r *Report) answerColumns(rc Recipient) []string {
+	switch {
+	case rc.Replied != nil:
+		return []string{"yes", sender(rc.Replied), r.local(when(rc.Replied))}
+	case rc.AutoReply != nil:
+		return []string{"automatic reply only", sender(rc.AutoReply), r.local(when(rc.AutoReply))}
+	case len(rc.Untrusted) > 0:
+		in := &rc.Untrusted[len(rc.Untrusted)-1]
+		return []string{"from someone else only", sender(in) + " (not a recipient of the message)", r.local(when(in))}
+	}
+	return []string{"", "", ""}
+}
+
+// bounceColumn is the Bounce column: what the bounce said, and bounces of Cc addresses.
+func (rc Recipient) bounceColumn() string {
+	parts := []string{rc.BounceText()}
+	for _, b := range rc.CopyBounces {
+		parts = append(parts, "cc "+b.Recipient+": "+joinNonEmpty(" ", b.Status, b.Diagnostic))
+	}
+	return joinNonEmpty("; ", parts...)
 }
 
 // exportTable returns the workbook's sheet as the user made it, every row in sheet order,
@@ -50,7 +77,7 @@ func (r *Report) exportTable() (header []string, rows [][]string, status int) {
 			if rc.Status != Skipped {
 				attempts = strconv.Itoa(rc.Attempts)
 			}
-			copy(out[status:], []string{rc.Status, r.local(rc.LastAttempt), rc.MessageID, detail, attempts})
+			copy(out[status:], append([]string{rc.Status, r.local(rc.LastAttempt), rc.MessageID, detail, attempts, rc.bounceColumn()}, r.answerColumns(rc)...))
 		}
 		rows[i] = out
 	}
@@ -122,6 +149,9 @@ func finishReport(f *excelize.File, sheet string, status, nRows int) error {
 	col := func(i int) string { name, _ := excelize.ColumnNumberToName(i + 1); return name }
 	last := strconv.Itoa(nRows + 1)
 	if err := f.SetCellStyle(sheet, col(reply)+"2", col(reply)+last, wrap); err != nil {
+		return err
+	}
+	if err := f.SetCellStyle(sheet, col(status+5)+"2", col(status+5)+last, wrap); err != nil { // Bounce
 		return err
 	}
 	// Attempts are counted: a number, which sorts and sums, not text.

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // jsonRecipient is one object of the JSON output; the package documentation describes it.
@@ -30,6 +32,42 @@ type jsonRecipient struct {
 	Tests        int      `json:"tests"`
 	Action       string   `json:"action"`
 	InProgress   bool     `json:"in_progress"`
+	// Added with herald inbox and --copy-to-sent.
+	BounceStatus     string        `json:"bounce_status"`
+	BounceRecipient  string        `json:"bounce_recipient"`
+	BounceDiagnostic string        `json:"bounce_diagnostic"`
+	BouncedAt        *string       `json:"bounced_at"`
+	CcBounced        []string      `json:"cc_bounced"`
+	DelayedAt        *string       `json:"delayed_at"`
+	Replied          bool          `json:"replied"`
+	Replies          int           `json:"replies"`
+	ReplyFrom        string        `json:"reply_from"`
+	ReplyFromName    string        `json:"reply_from_name"`
+	RepliedAt        *string       `json:"replied_at"`
+	ReplySubject     string        `json:"reply_subject"`
+	AutoReply        bool          `json:"auto_reply"`
+	AutoRepliedAt    *string       `json:"auto_replied_at"`
+	OtherReplies     []jsonInbound `json:"other_replies"`
+	CopiedTo         string        `json:"copied_to"`
+	CopyError        string        `json:"copy_error"`
+}
+
+// jsonInbound is a message about the recipient from someone else than its recipients.
+type jsonInbound struct {
+	Type     string  `json:"type"`
+	From     string  `json:"from"`
+	FromName string  `json:"from_name"`
+	Date     *string `json:"date"`
+	Subject  string  `json:"subject"`
+	Reason   string  `json:"reason"`
+}
+
+func jsonDate(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(jsonTime)
+	return &s
 }
 
 // jsonTime is RFC 3339 in UTC to the millisecond, as in the delivery log.
@@ -52,6 +90,32 @@ func toJSON(rc Recipient) jsonRecipient {
 		s := rc.LastAttempt.UTC().Format(jsonTime)
 		j.LastAttempt = &s
 	}
+	if b := rc.Bounce; b != nil {
+		j.BounceStatus, j.BounceRecipient, j.BounceDiagnostic = b.Status, b.Recipient, b.Diagnostic
+		j.BouncedAt = jsonDate(when(b))
+	}
+	j.CcBounced = []string{}
+	for _, b := range rc.CopyBounces {
+		j.CcBounced = append(j.CcBounced, b.Recipient)
+	}
+	if d := rc.Delayed; d != nil {
+		j.DelayedAt = jsonDate(when(d))
+	}
+	if in := rc.Replied; in != nil {
+		j.Replied, j.Replies = true, rc.Replies
+		j.ReplyFrom, j.ReplyFromName, j.ReplySubject = in.From, in.FromName, in.Subject
+		j.RepliedAt = jsonDate(when(in))
+	}
+	if in := rc.AutoReply; in != nil {
+		j.AutoReply, j.AutoRepliedAt = true, jsonDate(when(in))
+	}
+	j.OtherReplies = []jsonInbound{}
+	for i := range rc.Untrusted {
+		in := &rc.Untrusted[i]
+		j.OtherReplies = append(j.OtherReplies, jsonInbound{Type: in.Type, From: in.From, FromName: in.FromName,
+			Date: jsonDate(when(in)), Subject: in.Subject, Reason: in.Reason})
+	}
+	j.CopiedTo, j.CopyError = rc.CopiedTo, rc.CopyError
 	return j
 }
 
@@ -97,7 +161,17 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // csvHeader are the columns of the CSV output: the JSON fields, in the same order.
-var csvHeader = []string{"row", "in_workbook", "key", "to", "cc", "status", "failure", "code", "enhanced_code", "reply", "error", "message_id", "attempts", "last_attempt", "tests", "action", "in_progress"}
+var csvHeader = []string{"row", "in_workbook", "key", "to", "cc", "status", "failure", "code", "enhanced_code", "reply", "error", "message_id", "attempts", "last_attempt", "tests", "action", "in_progress",
+	"bounce_status", "bounce_recipient", "bounce_diagnostic", "bounced_at", "cc_bounced", "delayed_at",
+	"replied", "replies", "reply_from", "reply_from_name", "replied_at", "reply_subject", "auto_reply", "auto_replied_at",
+	"other_replies", "copied_to", "copy_error"}
+
+func orEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
 
 // WriteCSV writes every recipient as CSV with the JSON fields as columns; lists of
 // addresses are joined with ", ". Values that a spreadsheet would take for a formula are
@@ -122,6 +196,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			strings.Join(j.To, ", "), strings.Join(j.Cc, ", "), j.Status, j.Failure, code, j.EnhancedCode,
 			j.Reply, j.Error, j.MessageID, strconv.Itoa(j.Attempts), last, strconv.Itoa(j.Tests), j.Action,
 			strconv.FormatBool(j.InProgress),
+			j.BounceStatus, j.BounceRecipient, j.BounceDiagnostic, orEmpty(j.BouncedAt), strings.Join(j.CcBounced, ", "), orEmpty(j.DelayedAt),
+			strconv.FormatBool(j.Replied), strconv.Itoa(j.Replies), j.ReplyFrom, j.ReplyFromName, orEmpty(j.RepliedAt), j.ReplySubject,
+			strconv.FormatBool(j.AutoReply), orEmpty(j.AutoRepliedAt), otherReplies(j.OtherReplies), j.CopiedTo, j.CopyError,
 		}
 		for i := range rec {
 			rec[i] = inert(rec[i])
@@ -132,6 +209,16 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// otherReplies writes the messages from others on one line: "from (date, type): subject;
+// …".
+func otherReplies(list []jsonInbound) string {
+	parts := make([]string, 0, len(list))
+	for _, in := range list {
+		parts = append(parts, fmt.Sprintf("%s (%s, %s): %s", in.From, orEmpty(in.Date), in.Type, in.Subject))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // inert keeps a spreadsheet from running a value as a formula (CSV injection): one that

@@ -23,10 +23,13 @@ const (
 	Unknown   = deliverylog.StatusUnknown
 	Pending   = deliverylog.StatusPending
 	Skipped   = deliverylog.StatusSkipped
+	// Bounced: the server accepted the message, and a bounce came back for a To address
+	// (herald inbox found it). Not delivered.
+	Bounced = deliverylog.StatusBounced
 )
 
-// States lists the five states in report order.
-var States = []string{Delivered, Failed, Unknown, Pending, Skipped}
+// States lists the six states in report order.
+var States = []string{Delivered, Bounced, Failed, Unknown, Pending, Skipped}
 
 // Recipient is where one recipient of the campaign stands.
 type Recipient struct {
@@ -57,25 +60,47 @@ type Recipient struct {
 	// and may be tried again (Status failed). Its state may change any moment.
 	InProgress bool
 
+	// What herald inbox found (see deliverylog.State): the bounce that made it bounced,
+	// bounces of Cc or Bcc addresses, the latest delay notice, the latest reply from the
+	// recipient and how many there were, the latest automatic reply, and the messages
+	// about it from others than its recipients.
+	Bounce      *deliverylog.Inbound
+	CopyBounces []deliverylog.Inbound
+	Delayed     *deliverylog.Inbound
+	Replied     *deliverylog.Inbound
+	Replies     int
+	AutoReply   *deliverylog.Inbound
+	Untrusted   []deliverylog.Inbound
+	// CopiedTo and CopyError are what --copy-to-sent did with the delivered message.
+	CopiedTo, CopyError string
+
 	run       string // the run of the last attempt
 	noOutcome bool   // the last attempt has no outcome: being sent, or herald stopped
 }
 
 // Counts are the workbook's recipients by state.
 type Counts struct {
-	Delivered, Failed, Unknown, Pending, Skipped int
+	Delivered, Bounced, Failed, Unknown, Pending, Skipped int
 	// Temporary and Permanent split Failed.
 	Temporary, Permanent int
+	// Replied counts the recipients that replied; AutoReplyOnly those with an automatic
+	// reply and no reply; Untrusted those with messages from someone else than their
+	// recipients. They are not states: a replied recipient is delivered (or bounced).
+	Replied, AutoReplyOnly, Untrusted int
 }
 
 // Total is the number of recipients counted.
-func (c Counts) Total() int { return c.Delivered + c.Failed + c.Unknown + c.Pending + c.Skipped }
+func (c Counts) Total() int {
+	return c.Delivered + c.Bounced + c.Failed + c.Unknown + c.Pending + c.Skipped
+}
 
 // Of returns the count of one state.
 func (c Counts) Of(state string) int {
 	switch state {
 	case Delivered:
 		return c.Delivered
+	case Bounced:
+		return c.Bounced
 	case Failed:
 		return c.Failed
 	case Unknown:
@@ -293,9 +318,20 @@ func Build(pl *plan.Plan, records []deliverylog.Record, logPath string) *Report 
 
 func (r *Report) count(rc Recipient) {
 	c := &r.Counts
+	switch {
+	case rc.Replies > 0:
+		c.Replied++
+	case rc.AutoReply != nil:
+		c.AutoReplyOnly++
+	}
+	if len(rc.Untrusted) > 0 {
+		c.Untrusted++
+	}
 	switch rc.Status {
 	case Delivered:
 		c.Delivered++
+	case Bounced:
+		c.Bounced++
 	case Failed:
 		c.Failed++
 		if rc.Failure == deliverylog.FailurePermanent {
@@ -323,6 +359,9 @@ func fromState(st deliverylog.State) Recipient {
 		Status: st.Status, Failure: st.Failure,
 		Code: st.Code, Enhanced: st.Enhanced, Reply: st.Reply, Error: st.Error,
 		MessageID: st.MessageID, Attempts: st.Attempts, LastAttempt: st.LastAttempt, Tests: st.Tests,
+		Bounce: st.Bounce, CopyBounces: st.CopyBounces, Delayed: st.Delayed,
+		Replied: st.Replied, Replies: st.Replies, AutoReply: st.AutoReply, Untrusted: st.Untrusted,
+		CopiedTo: st.CopiedTo, CopyError: st.CopyError,
 		run: st.Run, noOutcome: noOutcome,
 	}
 }
@@ -348,6 +387,11 @@ func action(rc Recipient) string {
 		return "look for Message-ID" + id + " in the Sent folder or the server's log; if it is not there: herald send --resend-unknown"
 	case Pending:
 		return "herald send"
+	case Bounced:
+		if rc.Bounce != nil && strings.HasPrefix(rc.Bounce.Status, "5.1.") {
+			return "correct the address, then herald send"
+		}
+		return "remove the cause the bounce gives, then herald send --only-failed"
 	}
 	return ""
 }
@@ -434,6 +478,35 @@ func addrs(list []message.Address) []string {
 		s[i] = a.Addr
 	}
 	return s
+}
+
+// BounceText says what the bounce said: the address, the status and the remote server's
+// words, "r@justice.example: 5.1.1 550 5.1.1 user unknown"; "" when it did not bounce.
+func (rc Recipient) BounceText() string {
+	b := rc.Bounce
+	if b == nil {
+		return ""
+	}
+	text := b.Diagnostic
+	if b.Status != "" && !strings.Contains(text, b.Status) {
+		text = joinNonEmpty(" ", b.Status, text)
+	}
+	if text == "" {
+		text = "returned (the report gives no reason)"
+	}
+	if b.Recipient != "" {
+		text = b.Recipient + ": " + text
+	}
+	return text
+}
+
+// shown is what the table shows of a recipient's outcome: the bounce when it bounced,
+// else Detail.
+func (rc Recipient) shown() string {
+	if rc.Status == Bounced {
+		return "bounced: " + rc.BounceText()
+	}
+	return rc.Detail()
 }
 
 // Detail is what the server said, or the error when it said nothing: "550 5.1.1 user

@@ -136,6 +136,12 @@ var jsonFields = map[string]string{
 	"status": "string", "failure": "string", "code": "number", "enhanced_code": "string",
 	"reply": "string", "error": "string", "message_id": "string", "attempts": "number",
 	"last_attempt": "string|null", "tests": "number", "action": "string", "in_progress": "bool",
+	// Added with herald inbox and --copy-to-sent.
+	"bounce_status": "string", "bounce_recipient": "string", "bounce_diagnostic": "string",
+	"bounced_at": "string|null", "cc_bounced": "array", "delayed_at": "string|null",
+	"replied": "bool", "replies": "number", "reply_from": "string", "reply_from_name": "string",
+	"replied_at": "string|null", "reply_subject": "string", "auto_reply": "bool",
+	"auto_replied_at": "string|null", "other_replies": "array", "copied_to": "string", "copy_error": "string",
 }
 
 func jsonType(v any) string {
@@ -233,7 +239,8 @@ func TestWriteCSV(t *testing.T) {
 }
 
 // exportHeader is outcomesCSV's header with the report's columns.
-var exportHeader = []string{"Email", "Name", "Cc", "Note", "Status", "Sent at", "Message-ID", "Server reply / error", "Attempts"}
+var exportHeader = []string{"Email", "Name", "Cc", "Note", "Status", "Sent at", "Message-ID", "Server reply / error", "Attempts",
+	"Bounce", "Replied", "Reply from", "Replied at"}
 
 func TestExportCSV(t *testing.T) {
 	in, p := sendEveryOutcome(t)

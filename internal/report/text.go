@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mla-initiative/herald/internal/deliverylog"
 	"github.com/mla-initiative/herald/internal/screen"
 )
 
@@ -15,6 +16,7 @@ import (
 var colors = map[string]string{
 	Delivered: "\x1b[32m", // green
 	Failed:    "\x1b[31m", // red
+	Bounced:   "\x1b[31m", // red
 	Unknown:   "\x1b[33m", // amber
 }
 
@@ -93,6 +95,10 @@ func (r *Report) summary(w *bufio.Writer, opt TextOptions) {
 	w.WriteByte('\n')
 	for _, state := range States {
 		n := c.Of(state)
+		if state == Bounced && n == 0 {
+			// Only herald inbox finds bounces: a campaign without any keeps its five lines.
+			continue
+		}
 		fmt.Fprintf(w, "  %s %*d", paint(fmt.Sprintf("%-9s", state), state, opt.Color), 6, n)
 		switch {
 		case n == 0:
@@ -117,6 +123,8 @@ func (r *Report) summary(w *bufio.Writer, opt TextOptions) {
 			case Skipped:
 				fmt.Fprint(w, "   rows with errors: fix the cells named")
 			}
+		case state == Bounced:
+			fmt.Fprint(w, "   came back (herald inbox found the bounce): correct the address, or herald send --only-failed")
 		case state == Failed:
 			fmt.Fprintf(w, "   %d temporary, %d permanent: herald send --only-failed", c.Temporary, c.Permanent)
 		case state == Unknown:
@@ -131,6 +139,16 @@ func (r *Report) summary(w *bufio.Writer, opt TextOptions) {
 	fmt.Fprintf(w, "  %-9s %6d\n", "total", c.Total())
 	if len(r.Gone) > 0 {
 		fmt.Fprintf(w, "  and %d in the log that are no longer in the workbook (not counted)\n", len(r.Gone))
+	}
+	if c.Replied+c.AutoReplyOnly+c.Untrusted > 0 {
+		fmt.Fprintf(w, "\n  %-9s %6d", "replied", c.Replied)
+		if c.AutoReplyOnly > 0 {
+			fmt.Fprintf(w, "   and %d with an automatic reply only (no answer)", c.AutoReplyOnly)
+		}
+		w.WriteByte('\n')
+		if c.Untrusted > 0 {
+			fmt.Fprintf(w, "  %d with messages from someone other than the recipient: listed below with their sender, not counted as replies\n", c.Untrusted)
+		}
 	}
 	switch {
 	case c.Total() == 0:
@@ -153,7 +171,82 @@ func (r *Report) WriteTable(w io.Writer, opt TextOptions) error {
 		fmt.Fprintf(bw, "\nIn the log but no longer in the workbook (%d): the row was deleted or its address changed.\n", len(r.Gone))
 		r.writeRows(bw, header[:len(header)-1], r.Gone, opt)
 	}
+	r.writeAnswers(bw)
 	return bw.Flush()
+}
+
+// writeAnswers lists what herald inbox found besides bounces: replies, automatic replies,
+// messages from others than the recipients (with their real sender), bounces of Cc
+// addresses and delay notices. Subjects are shown, never bodies.
+func (r *Report) writeAnswers(w *bufio.Writer) {
+	var cells [][]string
+	for _, rc := range r.Recipients {
+		to := strings.Join(rc.To, ", ")
+		add := func(what string, in *deliverylog.Inbound, from string) {
+			cells = append(cells, []string{strconv.Itoa(rc.Row), to, what, from, r.local(when(in)), in.Subject})
+		}
+		if in := rc.Replied; in != nil {
+			what := "replied"
+			if rc.Replies > 1 {
+				what = fmt.Sprintf("replied (%d)", rc.Replies)
+			}
+			add(what, in, sender(in))
+		}
+		if in := rc.AutoReply; in != nil {
+			add("automatic reply", in, sender(in))
+		}
+		for i := range rc.Untrusted {
+			in := &rc.Untrusted[i]
+			add("from someone else ("+strings.ReplaceAll(in.Type, "_", " ")+")", in, sender(in)+" — "+in.Reason)
+		}
+		for i := range rc.CopyBounces {
+			in := &rc.CopyBounces[i]
+			add("cc bounced", in, in.Recipient+": "+joinNonEmpty(" ", in.Status, in.Diagnostic))
+		}
+		if in := rc.Delayed; in != nil && rc.Status == Delivered {
+			add("delayed (a note)", in, joinNonEmpty(" ", in.Recipient+":", in.Status, in.Diagnostic))
+		}
+	}
+	if len(cells) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nFound in the mailbox by herald inbox (%d):\n", len(cells))
+	cells = append([][]string{{"ROW", "TO", "WHAT", "FROM", "DATE", "SUBJECT"}}, cells...)
+	widths := make([]int, len(cells[0]))
+	for _, row := range cells {
+		for i, v := range row {
+			row[i] = screen.CleanLine(v)
+			widths[i] = max(widths[i], screen.Width(row[i]))
+		}
+	}
+	for _, row := range cells {
+		for i, v := range row {
+			w.WriteString(v)
+			if i < len(row)-1 {
+				w.WriteString(strings.Repeat(" ", widths[i]-screen.Width(v)+2))
+			}
+		}
+		w.WriteByte('\n')
+	}
+}
+
+// sender is "Name <address>", or the address alone.
+func sender(in *deliverylog.Inbound) string {
+	switch {
+	case in.FromName != "" && in.From != "":
+		return in.FromName + " <" + in.From + ">"
+	case in.From != "":
+		return in.From
+	}
+	return "(no sender)"
+}
+
+// when is the message's date, or when herald inbox found it when it had none.
+func when(in *deliverylog.Inbound) time.Time {
+	if in.Date.IsZero() {
+		return in.Recorded
+	}
+	return in.Date
 }
 
 func parenthesised(s string) string {
@@ -193,7 +286,7 @@ func (r *Report) writeRows(w *bufio.Writer, header []string, list []Recipient, o
 		}
 		row := []string{
 			strconv.Itoa(rc.Row), strings.Join(rc.To, ", "), strings.Join(rc.Cc, ", "),
-			statusText(rc), rc.Detail(), attempts, r.local(rc.LastAttempt), rc.Action,
+			statusText(rc), rc.shown(), attempts, r.local(rc.LastAttempt), rc.Action,
 		}
 		cells = append(cells, row[:len(header)])
 	}
@@ -283,7 +376,7 @@ func (r *Report) writeBlocks(w *bufio.Writer, list []Recipient, opt TextOptions)
 			state += ", the last " + r.local(rc.LastAttempt)
 		}
 		w.WriteString(pad + state + "\n")
-		if d := screen.CleanLine(rc.Detail()); d != "" {
+		if d := screen.CleanLine(rc.shown()); d != "" {
 			w.WriteString(pad + screen.Cut(d, text) + "\n")
 		}
 		if rc.Action != "" {

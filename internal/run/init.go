@@ -141,6 +141,21 @@ template = "templates/save-the-date"
 # or runs this command and reads its output (a password manager or keychain).
 # password_command = "pass show ministry/smtp"
 
+# The sender's mailbox, for herald inbox (bounces and replies) and send --copy-to-sent.
+# The user defaults to smtp_user and the password comes from HERALD_IMAP_PASSWORD, else as
+# the SMTP one. Bounces often land in the Junk folder.
+# imap_host = "imap.ministry.example"
+# imap_tls = "tls"
+# folder = ["INBOX", "Junk"]
+# copy_to_sent = "Sent"            # for servers that keep no copy of what SMTP submits
+
+# Microsoft 365 or Google without passwords: sign in once with herald login, then log in
+# with xoauth2 (IMAP follows). The ministry's own app registration:
+# oauth_provider = "microsoft"     # or "google"
+# oauth_tenant = "ministry.example"
+# oauth_client_id = "00000000-0000-0000-0000-000000000000"
+# smtp_auth = "xoauth2"
+
 # Sending limits. rate: messages per minute or hour across all connections (Exchange
 # Online allows 30/min); daily_cap: at most this many in any 24 hours (Google Workspace
 # allows 2,000 a day).

@@ -10,7 +10,13 @@
 //     Message-ID, time);
 //  3. only then is the message handed to the SMTP server, at once;
 //  4. the outcome (delivered, failed, unknown) is appended at once and made durable by the
-//     next attempt's fsync or at the end of the run.
+//     next attempt's fsync or at the end of the run;
+//  5. with Options.CopyTo (--copy-to-sent), a delivered message is filed in an IMAP folder,
+//     the same bytes, and the copy, or its failure, is recorded (sent_copy). Whatever
+//     becomes of the copy, the message is delivered and is not sent again.
+//
+// A recipient that herald inbox found bounced (deliverylog.StatusBounced) is treated like
+// a permanent failure: a plain run leaves it, --only-failed sends to it again.
 //
 // What a crash (SIGKILL, power cut) leaves: a recipient with no attempt was never sent; an
 // attempt without an outcome reads as unknown — the message may have reached the server —
@@ -69,10 +75,25 @@ type Options struct {
 	Retries     int        // further tries of a temporary failure
 	RetryWait   time.Duration
 
+	// CopyTo, when set, files a copy of each delivered message in an IMAP folder
+	// (--copy-to-sent), for servers that keep no copy of what SMTP submits. The copy is
+	// made after the outcome is recorded, and recorded in turn (a sent_copy record); one
+	// that fails is reported and recorded, and never makes the message go again.
+	CopyTo Copier
+
 	// Confirm is shown the plan of the run and says whether to go on.
 	Confirm func(*Selection) (bool, error)
 	// Progress hears of each message as it is done, from one goroutine at a time.
 	Progress func(Progress)
+}
+
+// Copier files copies of delivered messages for --copy-to-sent. Copy is called from one
+// goroutine at a time.
+type Copier interface {
+	// Copy files msg, the bytes that were sent.
+	Copy(msg []byte) error
+	// Where names the folder, the server and the account, for the log.
+	Where() (folder, host, account string)
 }
 
 // Selection says what a run is about to do, for the user to confirm: the plan's items it
@@ -83,6 +104,7 @@ type Selection struct {
 	Selected   []*plan.Item
 	Delivered  int // already delivered in this campaign: skipped
 	Failed     int // failed before and not selected (see --only-failed)
+	Bounced    int // delivered, then bounced (herald inbox found it), and not selected
 	Unknown    int // outcome unknown and not selected (see --resend-unknown)
 	NeverSent  int // no outcome yet and not selected (--only-failed): a plain run sends them
 	Server     string
@@ -140,6 +162,19 @@ type Result struct {
 	Stopped   string // why the run stopped early, "" if it did not
 	Cancelled bool   // the user asked it to stop
 	Declined  bool   // the user answered no
+	// Copied counts the copies filed with Options.CopyTo; CopyFailed lists those that
+	// could not be.
+	Copied     int
+	CopyFailed []CopyFailure
+	CopyFolder string // the folder of Options.CopyTo, "" without one
+}
+
+// CopyFailure is a delivered message whose copy could not be filed.
+type CopyFailure struct {
+	Row       int
+	To        string
+	MessageID string
+	Err       error
 }
 
 // Unknown is a message that may or may not have reached the server.
@@ -172,6 +207,9 @@ func Run(ctx context.Context, p *plan.Plan, opt Options) (*Result, error) {
 	sp := selectForSend(p, log, opt)
 	sp.LogRepaired = repairNotice(opt.LogPath, log.Dropped())
 	res := &Result{Selection: sp}
+	if opt.CopyTo != nil {
+		res.CopyFolder, _, _ = opt.CopyTo.Where()
+	}
 	if opt.Confirm != nil && len(sp.Selected) > 0 {
 		ok, err := opt.Confirm(sp)
 		if err != nil {
@@ -237,6 +275,13 @@ func selectForSend(p *plan.Plan, log *deliverylog.Log, opt Options) *Selection {
 				sp.Selected = append(sp.Selected, it)
 			} else {
 				sp.Failed++
+			}
+		case deliverylog.StatusBounced:
+			// Like a permanent failure: the message did not reach the recipient.
+			if opt.OnlyFailed {
+				sp.Selected = append(sp.Selected, it)
+			} else {
+				sp.Bounced++
 			}
 		case deliverylog.StatusUnknown:
 			if opt.ResendUnknown {
@@ -392,6 +437,8 @@ type engine struct {
 	// progressMu makes the calls of Progress one at a time; the workers report from their
 	// own goroutines.
 	progressMu sync.Mutex
+	// copyMu makes the calls of CopyTo one at a time: it has one IMAP connection.
+	copyMu sync.Mutex
 
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced whenever the queue changes or the run stops
@@ -799,7 +846,39 @@ func (e *engine) deliver(j *job, sender *mail.Sender) (redial bool) {
 	e.finishLocked(retry, stopWhy)
 	e.mu.Unlock()
 	e.progress(it, outcome, detail)
+	if outcome == "delivered" && logErr == nil && e.opt.CopyTo != nil {
+		e.copy(j)
+	}
 	return out.Redial
+}
+
+// copy files a copy of a delivered message with Options.CopyTo and records it. The bytes
+// are those Send wrote: AppendEML gives the same bytes for the same message.
+func (e *engine) copy(j *job) {
+	e.copyMu.Lock()
+	defer e.copyMu.Unlock()
+	folder, host, account := e.opt.CopyTo.Where()
+	data, err := mail.AppendEML(nil, j.msg)
+	if err == nil {
+		err = e.opt.CopyTo.Copy(data)
+	}
+	rec := e.record(j)
+	rec.Type, rec.To, rec.Cc, rec.Bcc, rec.Withheld, rec.Row = deliverylog.TypeSentCopy, nil, nil, nil, nil, 0
+	rec.Folder, rec.Host, rec.Account = folder, host, account
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	logErr := e.log.Note(rec)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		e.res.CopyFailed = append(e.res.CopyFailed, CopyFailure{Row: j.item.Row, To: strings.Join(addrs(j.msg.To), ", "), MessageID: j.msg.MessageID, Err: err})
+	} else {
+		e.res.Copied++
+	}
+	if logErr != nil {
+		e.failLocked(fmt.Sprintf("record the copy of row %d", j.item.Row), logErr)
+	}
 }
 
 func (e *engine) progress(it *plan.Item, outcome, detail string) {
