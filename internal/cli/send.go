@@ -390,6 +390,7 @@ func confirm(ctx context.Context, s Streams, sp *send.Selection, yes bool) (bool
 	if sp.NeverSent > 0 {
 		fmt.Fprintf(w, "Not now:    %d never sent (a plain herald send sends them)\n", sp.NeverSent)
 	}
+	writeAdded(w, sp.Added)
 	writeShared(w, sp.Shared)
 	if sp.OverDaily > 0 {
 		fmt.Fprintf(w, "Later:      %d over the daily cap\n", sp.OverDaily)
@@ -413,6 +414,22 @@ func confirm(ctx context.Context, s Streams, sp *send.Selection, yes bool) (bool
 		return false, fmt.Errorf("read the answer to the confirmation: %w", err)
 	}
 	return strings.EqualFold(strings.TrimSpace(answer), "yes"), nil
+}
+
+// writeAdded names the delivered rows whose message goes again, to addresses put in the
+// row since, and only to those.
+func writeAdded(w io.Writer, added []send.Shared) {
+	for i, a := range added {
+		label := "            "
+		if i == 0 {
+			label = "Added:      "
+		}
+		addrs := make([]string, len(a.Addresses))
+		for j, ad := range a.Addresses {
+			addrs[j] = ad.Addr
+		}
+		fmt.Fprintf(w, "%srow %d was delivered; %s, put in the row since, get it now, the others not again\n", label, a.Row, strings.Join(addrs, ", "))
+	}
 }
 
 // writeShared names the rows whose messages leave out addresses that already have the

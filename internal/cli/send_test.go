@@ -827,3 +827,27 @@ func TestSendEachAddressOnce(t *testing.T) {
 		t.Errorf("with --repeat-addresses Ana has %d copies, want 2", got)
 	}
 }
+
+// TestSendToAddressAddedAfterDelivery: a Cc (or a colleague in To) put in a row after its
+// message was delivered gets the message, named in the confirmation; the first recipient is
+// not mailed again (regression: the new Cc never received it, and nothing said so).
+func TestSendToAddressAddedAfterDelivery(t *testing.T) {
+	e := newSendEnv(t, "Email,Cc,Name\nminister@a.test,,Ana\n", mailtest.Options{})
+	if r := e.send(t); r.code != ExitOK {
+		t.Fatalf("first send: exit %d\n%s", r.code, r.errOut)
+	}
+	e.write(t, "contacts.csv", "Email,Cc,Name\nminister@a.test,legal.office@a.test,Ana\n")
+	r := e.send(t)
+	if r.code != ExitOK || !strings.Contains(r.errOut, "Added:      row 2 was delivered; legal.office@a.test, put in the row since, get it now, the others not again") {
+		t.Fatalf("send after adding a Cc: exit %d\n%s", r.code, r.errOut)
+	}
+	if got := e.copies(); !mapsEqual(got, map[string]int{"minister@a.test": 1, "legal.office@a.test": 1}) {
+		t.Errorf("copies = %v, want one each", got)
+	}
+	if r := e.send(t); r.code != ExitOK || !strings.Contains(r.out, "Nothing to send") || e.srv.Total() != 2 {
+		t.Errorf("third send: exit %d, server has %d\n%s", r.code, e.srv.Total(), r.out)
+	}
+	if st := e.states(t)["minister@a.test"]; st.Status != deliverylog.StatusDelivered {
+		t.Errorf("the recipient is %s, want delivered", st.Status)
+	}
+}

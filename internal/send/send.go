@@ -123,6 +123,9 @@ type Selection struct {
 	// message, which their messages are not sent to; and, with Whole set, the rows left out
 	// because every address of theirs has it.
 	Shared []Shared
+	// Added lists the delivered rows with To or Cc addresses put in since: their message
+	// goes again, to those addresses only.
+	Added []Shared
 	// withheld holds the addresses each selected item's message is not sent to.
 	withheld map[*plan.Item][]string
 }
@@ -257,6 +260,7 @@ func selectForSend(p *plan.Plan, log *deliverylog.Log, opt Options) *Selection {
 	if opt.TestTo != nil {
 		sp.Test, sp.TestTo = true, opt.TestTo.String()
 	}
+	mailed := deliverylog.Mailed(log.Records(), p.Campaign)
 	for i := range p.Items {
 		it := &p.Items[i]
 		status := deliverylog.StatusPending
@@ -269,6 +273,16 @@ func selectForSend(p *plan.Plan, log *deliverylog.Log, opt Options) *Selection {
 		}
 		switch status {
 		case deliverylog.StatusDelivered:
+			if added := addedSince(it, mailed); len(added) > 0 && !opt.OnlyFailed {
+				// A colleague put in the To or Cc of a row that was delivered: the message
+				// goes to the new addresses only, never again to the others.
+				sp.Selected = append(sp.Selected, it)
+				sp.Added = append(sp.Added, Shared{Row: it.Row, Addresses: added})
+				sp.withhold(it, func(k string) bool {
+					return !slices.ContainsFunc(added, func(a SharedAddress) bool { return strings.EqualFold(a.Addr, k) })
+				})
+				continue
+			}
 			sp.Delivered++
 		case deliverylog.StatusFailed:
 			if opt.OnlyFailed {
@@ -298,7 +312,7 @@ func selectForSend(p *plan.Plan, log *deliverylog.Log, opt Options) *Selection {
 		}
 	}
 	if !sp.Test && !opt.RepeatAddresses {
-		withholdShared(p, sp, deliverylog.Mailed(log.Records(), p.Campaign), states)
+		withholdShared(p, sp, mailed, states)
 	}
 	if opt.Limit > 0 && len(sp.Selected) > opt.Limit {
 		sp.Limited = len(sp.Selected) - opt.Limit
@@ -337,6 +351,10 @@ func withholdShared(p *plan.Plan, sp *Selection, mailed map[string]string, state
 	}
 	kept := sp.Selected[:0]
 	for _, it := range sp.Selected {
+		if _, topUp := sp.withheld[it]; topUp {
+			kept = append(kept, it)
+			continue
+		}
 		var shared []SharedAddress
 		var keys []string
 		all := 0
@@ -366,13 +384,40 @@ func withholdShared(p *plan.Plan, sp *Selection, mailed map[string]string, state
 		if whole {
 			continue
 		}
-		if sp.withheld == nil {
-			sp.withheld = map[*plan.Item][]string{}
-		}
-		sp.withheld[it] = keys
+		sp.withhold(it, func(k string) bool { return slices.Contains(keys, k) })
 		kept = append(kept, it)
 	}
 	sp.Selected = kept
+}
+
+// addedSince returns the To and Cc addresses of a delivered recipient's row that no
+// delivered message of the campaign went to: put in the row after the message was sent.
+func addedSince(it *plan.Item, mailed map[string]string) []SharedAddress {
+	var added []SharedAddress
+	for _, list := range [][]message.Address{it.To, it.Cc} {
+		for _, a := range list {
+			if _, ok := mailed[a.Key()]; !ok {
+				added = append(added, SharedAddress{Addr: a.Addr, By: "added to the row after the message was delivered"})
+			}
+		}
+	}
+	return added
+}
+
+// withhold records which of the item's addresses (by key) its message is not sent to.
+func (sp *Selection) withhold(it *plan.Item, withheld func(key string) bool) {
+	var keys []string
+	for _, list := range [][]message.Address{it.To, it.Cc, it.Bcc} {
+		for _, a := range list {
+			if k := a.Key(); withheld(k) && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	if sp.withheld == nil {
+		sp.withheld = map[*plan.Item][]string{}
+	}
+	sp.withheld[it] = keys
 }
 
 // distinctKeys returns the mailboxes an item names in To and Cc, each once.
