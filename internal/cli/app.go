@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -230,10 +231,22 @@ Exit codes:
 			return usageError{suggestFlag(c, err)}
 		},
 	}
+	known := map[string]bool{}
 	for _, cmd := range app.Commands {
 		// Without this urfave/cli prints the whole help and exits 1 on a bad flag.
 		cmd.OnUsageError = app.OnUsageError
 		cfg.learn(cmd.Flags)
+		for _, f := range cmd.Flags {
+			if ev, ok := f.(interface{ GetEnvVars() []string }); ok {
+				for _, v := range ev.GetEnvVars() {
+					known[v] = true
+				}
+			}
+		}
+	}
+	app.Before = func(*cli.Context) error {
+		warnUnknownVariables(s.Err, known, os.Environ())
+		return nil
 	}
 	app.Action = func(c *cli.Context) error {
 		if c.Args().Present() {
@@ -242,6 +255,34 @@ Exit codes:
 		return cli.ShowAppHelp(c)
 	}
 	return app
+}
+
+// otherVariables are the HERALD_* variables herald reads that set no flag; the prefixes are
+// families of them (campaign facts) and the tests' own.
+var (
+	otherVariables   = []string{"HERALD_SMTP_PASSWORD", "HERALD_IMAP_PASSWORD", "HERALD_OAUTH_CLIENT_SECRET"}
+	variablePrefixes = []string{factPrefix, "HERALD_REQUIRE_", "HERALD_RATE_BENCH_"}
+)
+
+// warnUnknownVariables points out a HERALD_* variable that herald does not read, such as
+// HERALD_FORM: a setting the user believes given, silently ignored.
+func warnUnknownVariables(w io.Writer, known map[string]bool, environ []string) {
+	var names []string
+	for n := range known {
+		names = append(names, n)
+	}
+	names = append(names, otherVariables...)
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "HERALD_") || known[name] || slices.Contains(otherVariables, name) ||
+			slices.ContainsFunc(variablePrefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
+			continue
+		}
+		fmt.Fprintf(w, "herald: warning: the variable %s is not one herald reads; it changes nothing\n", screen.CleanLine(name))
+		if best := problem.Closest(name, names); best != "" {
+			fmt.Fprintf(w, "herald: hint: did you mean %s?\n", best)
+		}
+	}
 }
 
 // suggestFlag adds "did you mean --smtp-host?" to the error of a mistyped flag.

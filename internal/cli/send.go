@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,9 +17,11 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/time/rate"
 
+	"github.com/mla-initiative/herald/internal/contacts"
 	"github.com/mla-initiative/herald/internal/deliverylog"
 	"github.com/mla-initiative/herald/internal/mail"
 	"github.com/mla-initiative/herald/internal/message"
+	"github.com/mla-initiative/herald/internal/plan"
 	"github.com/mla-initiative/herald/internal/problem"
 	"github.com/mla-initiative/herald/internal/report"
 	"github.com/mla-initiative/herald/internal/run"
@@ -172,6 +175,15 @@ func runSend(ctx context.Context, s Streams, o *sendOptions) error {
 	} else if o.unansweredLog != "" {
 		return usagef("--unanswered-log needs --unanswered NAME, the campaign the reminder follows up")
 	}
+	others := run.OtherLogs(p, opt.LogPath, o.logDirs(in)...)
+	for _, other := range others {
+		if other.Same && o.log == "" && o.testTo == "" {
+			return problem.WithHint(fmt.Errorf("campaign %s already has a delivery log at %s, which records %d of these recipients as delivered; this run would keep its log at %s and mail them again",
+				p.Campaign, other.Path, other.Delivered, opt.LogPath),
+				fmt.Sprintf("to carry on that campaign, give --log %s (or move the workbook back beside it)", other.Path),
+				"to start the campaign anew on purpose, give --log with the new log's path")
+		}
+	}
 	if opt.SMTP.Host == "" {
 		return usageHint(errors.New("no SMTP server"), "give --smtp-host, or smtp_host in herald.toml")
 	}
@@ -194,6 +206,8 @@ func runSend(ctx context.Context, s Streams, o *sendOptions) error {
 		if reminder != nil {
 			writeReminder(s.Err, reminder)
 		}
+		writeOtherLogs(s.Err, sel.Campaign, others)
+		writeFactsAndHidden(s.Err, p, sel)
 		return confirm(ctx, s, sel, o.yes)
 	}
 	progress := newProgress(s)
@@ -365,6 +379,9 @@ func confirm(ctx context.Context, s Streams, sp *send.Selection, yes bool) (bool
 	fmt.Fprintf(w, "Campaign:   %s (log %s)\n", sp.Campaign, sp.LogPath)
 	fmt.Fprintf(w, "Server:     %s\n", sp.Server)
 	fmt.Fprintf(w, "Sender:     %s\n", sp.Sender)
+	if sp.ReplyTo != "" {
+		fmt.Fprintf(w, "Reply-To:   %s\n", sp.ReplyTo)
+	}
 	if sp.Test {
 		fmt.Fprintf(w, "TEST:       every message goes to %s, marked [TEST]; nothing counts as delivered\n", sp.TestTo)
 	}
@@ -414,6 +431,84 @@ func confirm(ctx context.Context, s Streams, sp *send.Selection, yes bool) (bool
 		return false, fmt.Errorf("read the answer to the confirmation: %w", err)
 	}
 	return strings.EqualFold(strings.TrimSpace(answer), "yes"), nil
+}
+
+// logDirs are the folders where the logs of earlier mailings to these recipients may lie:
+// here, beside the workbook, and beside herald.toml.
+func (o *sendOptions) logDirs(in run.Inputs) []string {
+	dirs := []string{"."}
+	if in.Contacts != "" {
+		dirs = append(dirs, filepath.Dir(in.Contacts))
+	}
+	if o.config != "" {
+		dirs = append(dirs, filepath.Dir(o.config))
+	}
+	return dirs
+}
+
+// writeOtherLogs says which other campaigns already reached these recipients: a copied
+// template folder is a campaign of its own, and mails them again.
+func writeOtherLogs(w io.Writer, campaign string, others []run.OtherLog) {
+	for _, other := range others {
+		if other.Same {
+			continue
+		}
+		fmt.Fprintf(w, "Also sent:  campaign %s (log %s) was delivered to %d of these recipients; this is campaign %s, a mailing of its own that they get too\n",
+			other.Campaign, other.Path, other.Delivered, campaign)
+	}
+}
+
+// writeFactsAndHidden shows what the letters will say that the workbook does not: the
+// campaign facts, those the template folder gave marked as its defaults (a letterhead or a
+// contact address the user never chose), and the rows the workbook hides (a filter) that
+// are sent all the same.
+func writeFactsAndHidden(w io.Writer, p *plan.Plan, sel *send.Selection) {
+	label := "Facts:      "
+	for _, f := range p.Template.Facts() {
+		var values []string
+		for _, lang := range p.Template.Languages() {
+			if v, ok := f.Values[lang]; ok && !slices.Contains(values, v) {
+				values = append(values, v)
+			}
+		}
+		if len(values) == 0 {
+			continue
+		}
+		source := ""
+		if f.Default {
+			source = " (the template's default)"
+		}
+		fmt.Fprintf(w, "%s%s = %s%s\n", label, f.Name, screen.CleanLine(strings.Join(values, " | ")), source)
+		label = "            "
+	}
+	writeHidden(w, p.Table, sel)
+}
+
+// writeHidden names the selected rows that the workbook hides.
+func writeHidden(w io.Writer, table *contacts.Table, sel *send.Selection) {
+	hidden := map[int]bool{}
+	for _, r := range table.Rows {
+		if r.Hidden {
+			hidden[r.Number] = true
+		}
+	}
+	var rows []string
+	for _, it := range sel.Selected {
+		if hidden[it.Row] {
+			rows = append(rows, strconv.Itoa(it.Row))
+		}
+	}
+	if len(rows) > 0 {
+		fmt.Fprintf(w, "Hidden:     %s hidden in the workbook (a filter?) and sent like the others\n", rowList(rows))
+	}
+}
+
+// rowList says "row 3 is" or "rows 3, 7 are".
+func rowList(rows []string) string {
+	if len(rows) == 1 {
+		return "row " + rows[0] + " is"
+	}
+	return "rows " + strings.Join(rows, ", ") + " are"
 }
 
 // writeAdded names the delivered rows whose message goes again, to addresses put in the

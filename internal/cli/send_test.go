@@ -11,6 +11,7 @@ import (
 	"mime/quotedprintable"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -18,8 +19,11 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/mla-initiative/herald/internal/contacts"
 	"github.com/mla-initiative/herald/internal/deliverylog"
 	"github.com/mla-initiative/herald/internal/mail/mailtest"
+	"github.com/mla-initiative/herald/internal/plan"
+	"github.com/mla-initiative/herald/internal/send"
 )
 
 const sendTemplate = "Subject: Conference {{.Name}}\nFrom: Secretariat <secretariat@conference.example.org>\n\nDear {{.Name}},\n\nsee you in Geneva.\n"
@@ -437,6 +441,15 @@ func TestSendTestTo(t *testing.T) {
 			t.Errorf("test message subject is not marked:\n%s", m.Data)
 		}
 	}
+	// Each test message says who would receive it for real, Cc and Bcc included, in both
+	// parts, so that the tester can check them.
+	for _, m := range e.srv.Messages() {
+		text := strings.ReplaceAll(decodeQP(m.Data), "\r\n", "\n")
+		if strings.Contains(text, "Dear One") && (!strings.Contains(text, "TEST: sent to you instead of To: r1@n1.test; Cc: cc@n1.test; Bcc: bcc@n1.test\n") ||
+			!strings.Contains(text, `<div style="border:2px solid #b00020;`)) {
+			t.Errorf("the test message does not name its real recipients in its text and HTML:\n%s", text)
+		}
+	}
 	recs, err := deliverylog.Read(e.log)
 	if err != nil {
 		t.Fatal(err)
@@ -849,5 +862,81 @@ func TestSendToAddressAddedAfterDelivery(t *testing.T) {
 	}
 	if st := e.states(t)["minister@a.test"]; st.Status != deliverylog.StatusDelivered {
 		t.Errorf("the recipient is %s, want delivered", st.Status)
+	}
+}
+
+// TestSendOtherLogs: a workbook moved to another folder would start an empty log of the same
+// campaign and mail everyone again: send refuses and names the log that has them; a copied
+// template folder is a campaign of its own: the confirmation says who already had the other.
+func TestSendOtherLogs(t *testing.T) {
+	e := newSendEnv(t, fiveRows(), mailtest.Options{})
+	if r := e.send(t); r.code != ExitOK {
+		t.Fatalf("first send: exit %d\n%s", r.code, r.errOut)
+	}
+	wd, _ := os.Getwd()
+	if err := os.Chdir(e.dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	moved := filepath.Join(e.dir, "downloads")
+	if err := os.Mkdir(moved, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(e.contacts)
+	if err := os.WriteFile(filepath.Join(moved, "contacts.csv"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), []string{"herald", "send", "--yes", "--contacts", filepath.Join(moved, "contacts.csv"), "--template", e.template,
+		"--smtp-host", e.srv.Host, "--smtp-port", fmt.Sprint(e.srv.Port), "--smtp-tls", "none", "--rate", "0"},
+		Streams{In: strings.NewReader(""), Out: &out, Err: &errOut})
+	want := "campaign conference already has a delivery log at conference.delivery.jsonl, which records 5 of these recipients as delivered"
+	if code != ExitFailure || !strings.Contains(errOut.String(), want) || !strings.Contains(errOut.String(), "herald: hint: to carry on that campaign, give --log conference.delivery.jsonl") {
+		t.Errorf("send from a moved workbook: exit %d\n%s\nwant a refusal saying %q", code, errOut.String(), want)
+	}
+	if n := e.srv.Total(); n != 5 {
+		t.Fatalf("the server has %d messages, want the first 5 only", n)
+	}
+
+	// A copy of the template folder is another campaign; it goes, and says so.
+	copied := filepath.Join(e.dir, "conference-v2")
+	if err := os.CopyFS(copied, os.DirFS(e.template)); err != nil {
+		t.Fatal(err)
+	}
+	r := e.send(t, "--template", copied, "--log", filepath.Join(e.dir, "conference-v2.delivery.jsonl"))
+	if r.code != ExitOK || !strings.Contains(r.errOut, "Also sent:  campaign conference (log ") || !strings.Contains(r.errOut, "was delivered to 5 of these recipients; this is campaign conference-v2, a mailing of its own that they get too") {
+		t.Errorf("send of a copied template: exit %d\n%s", r.code, r.errOut)
+	}
+}
+
+// TestSendConfirmationShowsDefaults: the confirmation shows the Reply-To and the campaign
+// facts, those from the template folder marked as its defaults (a ministry sending the
+// built-in save-the-date must see that it carries Slovenia's letterhead and the MLA
+// contact address), and the hidden rows that go all the same.
+func TestSendConfirmationShowsDefaults(t *testing.T) {
+	e := newSendEnv(t, "Country,Authority,Salutation,Title,Full name,Position,Email,Cc,Language\nChile,Ministerio,Señor Ministro,Sr.,Juan Pérez,Ministro,juan@justicia.cl.test,,es\n", mailtest.Options{})
+	r := e.send(t, "--template", "save-the-date", "--from", "Protocol <protocol@mfa.test>", "--fact", "information-link=https://mla.example/convention")
+	if r.code != ExitOK {
+		t.Fatalf("send: exit %d\n%s", r.code, r.errOut)
+	}
+	for _, want := range []string{
+		"Reply-To:   MLA-initiative@minjenv.nl\n",
+		"Facts:      contact = MLA-initiative@minjenv.nl (the template's default)\n",
+		"information-link = https://mla.example/convention\n",
+		"letterhead = ",
+	} {
+		if !strings.Contains(r.errOut, want) {
+			t.Errorf("the confirmation does not show %q:\n%s", want, r.errOut)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^ +letterhead = .*SLOVENIA.* \(the template's default\)$`).MatchString(r.errOut) {
+		t.Errorf("the letterhead is not shown as the template's default:\n%s", r.errOut)
+	}
+
+	var b strings.Builder
+	sel := &send.Selection{Selected: []*plan.Item{{Row: 3}, {Row: 4}, {Row: 9}}}
+	writeHidden(&b, &contacts.Table{Rows: []contacts.Row{{Number: 3, Hidden: true}, {Number: 4}, {Number: 9, Hidden: true}}}, sel)
+	if got, want := b.String(), "Hidden:     rows 3, 9 are hidden in the workbook (a filter?) and sent like the others\n"; got != want {
+		t.Errorf("hidden rows: got %q, want %q", got, want)
 	}
 }

@@ -134,3 +134,18 @@ func TestCampaignNamedAfterTheFolder(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestUnknownVariableWarns: a HERALD_* variable herald does not read (a typo such as
+// HERALD_FORM) is a setting the user believes given: herald says so.
+func TestUnknownVariableWarns(t *testing.T) {
+	t.Setenv("HERALD_FORM", "Protocol <protocol@mfa.test>")
+	t.Setenv("HERALD_FACT_VENUE", "Forum")
+	var out, errOut bytes.Buffer
+	Main(context.Background(), []string{"herald", "check"}, Streams{In: strings.NewReader(""), Out: &out, Err: &errOut})
+	if !strings.Contains(errOut.String(), "herald: warning: the variable HERALD_FORM is not one herald reads; it changes nothing\nherald: hint: did you mean HERALD_FROM?\n") {
+		t.Errorf("stderr does not point out HERALD_FORM:\n%s", errOut.String())
+	}
+	if strings.Contains(errOut.String(), "HERALD_FACT_VENUE is not") {
+		t.Errorf("a fact's variable is taken for an unknown one:\n%s", errOut.String())
+	}
+}

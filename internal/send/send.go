@@ -36,6 +36,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -109,6 +110,7 @@ type Selection struct {
 	NeverSent  int // no outcome yet and not selected (--only-failed): a plain run sends them
 	Server     string
 	Sender     string
+	ReplyTo    string // the first message's Reply-To, "" when it has none
 	Rate       rate.Limit
 	Estimate   time.Duration
 	Test       bool
@@ -327,8 +329,13 @@ func selectForSend(p *plan.Plan, log *deliverylog.Log, opt Options) *Selection {
 		}
 	}
 	if len(sp.Selected) > 0 {
-		if from, err := senderOf(p, sp.Selected[0]); err == nil {
-			sp.Sender = from
+		if msg, err := p.Render(sp.Selected[0]); err == nil {
+			sp.Sender = msg.From.Display()
+			var replyTo []string
+			for _, a := range msg.ReplyTo {
+				replyTo = append(replyTo, a.Display())
+			}
+			sp.ReplyTo = strings.Join(replyTo, ", ")
 		}
 	}
 	sp.Estimate = estimate(len(sp.Selected), opt.Rate)
@@ -390,6 +397,34 @@ func withholdShared(p *plan.Plan, sp *Selection, mailed map[string]string, state
 	sp.Selected = kept
 }
 
+// markTest puts at the top of a test message who would receive it for real: a tester reads
+// the letter as it is, and must also be able to see a wrong or forgotten Cc.
+func markTest(msg *message.Message) {
+	var lines []string
+	for _, f := range []struct {
+		name string
+		list []message.Address
+	}{{"To", msg.To}, {"Cc", msg.Cc}, {"Bcc", msg.Bcc}} {
+		if len(f.list) == 0 {
+			continue
+		}
+		names := make([]string, len(f.list))
+		for i, a := range f.list {
+			names[i] = a.Display()
+		}
+		lines = append(lines, f.name+": "+strings.Join(names, ", "))
+	}
+	note := "TEST: sent to you instead of " + strings.Join(lines, "; ")
+	msg.Text = note + "\n\n" + msg.Text
+	if i := strings.Index(msg.HTML, "<body"); i >= 0 {
+		if j := strings.IndexByte(msg.HTML[i:], '>'); j >= 0 {
+			at := i + j + 1
+			banner := `<div style="border:2px solid #b00020;padding:8px;margin:8px;font-family:Arial,sans-serif;font-size:14px;color:#b00020;">` + html.EscapeString(note) + `</div>`
+			msg.HTML = msg.HTML[:at] + banner + msg.HTML[at:]
+		}
+	}
+}
+
 // addedSince returns the To and Cc addresses of a delivered recipient's row that no
 // delivered message of the campaign went to: put in the row after the message was sent.
 func addedSince(it *plan.Item, mailed map[string]string) []SharedAddress {
@@ -430,14 +465,6 @@ func distinctKeys(it *plan.Item) []string {
 	}
 	slices.Sort(keys)
 	return slices.Compact(keys)
-}
-
-func senderOf(p *plan.Plan, it *plan.Item) (string, error) {
-	msg, err := p.Render(it)
-	if err != nil {
-		return "", err
-	}
-	return msg.From.Display(), nil
 }
 
 // estimate assumes a fast server: the rate is what takes time.
@@ -732,6 +759,7 @@ func (e *engine) begin(ctx context.Context, j *job) bool {
 			return false
 		}
 		if e.opt.TestTo != nil {
+			markTest(msg)
 			msg.To, msg.Cc, msg.Bcc = []message.Address{*e.opt.TestTo}, nil, nil
 			msg.Subject = "[TEST] " + msg.Subject
 		}
