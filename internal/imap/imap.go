@@ -41,7 +41,6 @@ import (
 	"github.com/emersion/go-imap/client"
 	"github.com/emersion/go-sasl"
 
-	"github.com/mla-initiative/herald/internal/oauth"
 	"github.com/mla-initiative/herald/internal/problem"
 )
 
@@ -200,7 +199,7 @@ func (cl *Client) login() error {
 			return problem.WithHint(errors.New("the server does not offer XOAUTH2"),
 				"log in with a password instead, or check --imap-host")
 		}
-		return problem.WithHint(cl.c.Authenticate(oauth.XOAUTH2(cfg.User, cfg.Token)),
+		return problem.WithHint(cl.c.Authenticate(xoauth2Client(cfg.User, cfg.Token)),
 			"the access token was refused: run herald login again")
 	}
 	if cfg.Password == "" {

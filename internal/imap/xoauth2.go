@@ -1,4 +1,4 @@
-package oauth
+package imap
 
 import (
 	"errors"
@@ -6,11 +6,11 @@ import (
 	"github.com/emersion/go-sasl"
 )
 
-// XOAUTH2 returns the SASL client of the XOAUTH2 mechanism that Google and Microsoft 365
+// xoauth2Client returns the SASL client of the XOAUTH2 mechanism that Google and Microsoft 365
 // take for OAuth2 access tokens, over IMAP and SMTP alike
 // (https://developers.google.com/gmail/imap/xoauth2-protocol). go-sasl no longer has one.
 // The token is in its initial response only: never put a client's traffic in a log.
-func XOAUTH2(user, accessToken string) sasl.Client {
+func xoauth2Client(user, accessToken string) sasl.Client {
 	return &xoauth2{user: user, token: accessToken}
 }
 
