@@ -2,6 +2,9 @@ package deliverylog
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +36,49 @@ func TestMailed(t *testing.T) {
 	back, _, err := parse(append(line, '\n'), "log")
 	if err != nil || len(back) != 1 || len(back[0].Withheld) != 1 || back[0].Withheld[0] != "ana@a.test" {
 		t.Errorf("withheld does not survive a round trip: %s -> %+v, %v", line, back, err)
+	}
+}
+
+// TestOpenKeepsWhatIsNotACutRecord: Open drops a last line only when a crash can have left
+// it (the start of one record); a log saved with CR line ends is one "line" without a line
+// feed, and dropping it would wipe the log and mail everyone again.
+func TestOpenKeepsWhatIsNotACutRecord(t *testing.T) {
+	whole := `{"type":"attempt","time":"2024-01-10T09:30:00.120Z","campaign":"c","key":"a@x.test","to":["a@x.test"]}` + "\n" +
+		`{"type":"outcome","time":"2024-01-10T09:30:01.004Z","campaign":"c","key":"a@x.test","status":"delivered"}` + "\n"
+	tests := []struct {
+		name, data string
+		dropped    int // bytes dropped; -1 for an error
+	}{
+		{"cut record", whole + `{"type":"attempt","time":"2024-01-10T09:3`, len(`{"type":"attempt","time":"2024-01-10T09:3`)},
+		{"CR line ends", strings.ReplaceAll(whole, "\n", "\r"), -1},
+		{"CRLF then a cut", strings.ReplaceAll(whole, "\n", "\r\n") + "{\"type\":\"att\r", -1},
+		{"not herald's", whole + "garbage", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.delivery.jsonl")
+			if err := os.WriteFile(path, []byte(tt.data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			l, err := Open(path)
+			if tt.dropped < 0 {
+				if err == nil {
+					l.Close()
+					t.Fatalf("Open accepted the log")
+				}
+				data, _ := os.ReadFile(path)
+				if string(data) != tt.data {
+					t.Errorf("the log was changed: %q", data)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			if got := len(l.Dropped()); got != tt.dropped {
+				t.Errorf("dropped %d bytes, want %d", got, tt.dropped)
+			}
+		})
 	}
 }

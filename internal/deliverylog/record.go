@@ -304,8 +304,12 @@ func parse(data []byte, path string) ([]Record, int, error) {
 			err = fmt.Errorf("it has no %q field", "type")
 		}
 		if err != nil {
-			if torn {
+			if torn && cutShort(text) {
 				return records, start, nil
+			}
+			if torn {
+				return nil, 0, withHint(fmt.Errorf("delivery log %s, line %d: the end of the file is not a record, nor a record cut short by a crash (%d bytes%s)", path, line, len(text), lineEndNote(text)),
+					"the file was changed outside herald (an editor may have saved it with other line ends); keep a copy of it, then restore it from that copy with one record a line, each ending in a line feed")
 			}
 			return nil, 0, withHint(fmt.Errorf("delivery log %s, line %d: not a valid record: %v", path, line, err),
 				"the file was changed or damaged outside herald; keep a copy of it, then correct or delete that line")
@@ -314,6 +318,27 @@ func parse(data []byte, path string) ([]Record, int, error) {
 		start = end + 1
 	}
 	return records, len(data), nil
+}
+
+// maxRecord bounds a record's line: its texts are cut to a few KiB, and its address lists
+// come from cells of at most 32,767 characters.
+const maxRecord = 256 << 10
+
+// cutShort reports whether a last line without a line feed can be a record that a crash
+// cut short, which Open may drop: the start of one record as herald writes it, no longer
+// than a record, holding no line end. Anything else (a whole log saved with CR line ends,
+// say) is not herald's to drop.
+func cutShort(text []byte) bool {
+	start := []byte(`{"type":`)
+	begins := bytes.HasPrefix(text, start) || bytes.HasPrefix(start, text)
+	return begins && len(text) <= maxRecord && bytes.IndexByte(text, '\r') < 0
+}
+
+func lineEndNote(text []byte) string {
+	if bytes.IndexByte(text, '\r') >= 0 {
+		return ", with carriage returns but no line feed"
+	}
+	return ""
 }
 
 // hintError is an error the user can act on. Its HintList method tells how, a sentence a
