@@ -326,9 +326,14 @@ const maxRecord = 256 << 10
 
 // cutShort reports whether a last line without a line feed can be a record that a crash
 // cut short, which Open may drop: the start of one record as herald writes it, no longer
-// than a record, holding no line end. Anything else (a whole log saved with CR line ends,
+// than a record, holding no line end, perhaps followed by zeros. Anything else (a whole log saved with CR line ends,
 // say) is not herald's to drop.
 func cutShort(text []byte) bool {
+	// A power cut can also leave the end of the file filled with zeros.
+	text = bytes.TrimRight(text, "\x00")
+	if len(text) == 0 {
+		return true
+	}
 	start := []byte(`{"type":`)
 	begins := bytes.HasPrefix(text, start) || bytes.HasPrefix(start, text)
 	return begins && len(text) <= maxRecord && bytes.IndexByte(text, '\r') < 0
