@@ -523,8 +523,15 @@ func writeAdded(w io.Writer, added []send.Shared) {
 		for j, ad := range a.Addresses {
 			addrs[j] = ad.Addr
 		}
-		fmt.Fprintf(w, "%srow %d was delivered; %s, put in the row since, get it now, the others not again\n", label, a.Row, strings.Join(addrs, ", "))
+		fmt.Fprintf(w, "%srow %d was delivered, but %s had no copy (put in the row since, or left to a row whose message failed): %s it now, the others not again\n", label, a.Row, strings.Join(addrs, ", "), getGets(len(addrs)))
 	}
+}
+
+func getGets(n int) string {
+	if n == 1 {
+		return "it gets"
+	}
+	return "they get"
 }
 
 // writeShared names the rows whose messages leave out addresses that already have the

@@ -851,7 +851,7 @@ func TestSendToAddressAddedAfterDelivery(t *testing.T) {
 	}
 	e.write(t, "contacts.csv", "Email,Cc,Name\nminister@a.test,legal.office@a.test,Ana\n")
 	r := e.send(t)
-	if r.code != ExitOK || !strings.Contains(r.errOut, "Added:      row 2 was delivered; legal.office@a.test, put in the row since, get it now, the others not again") {
+	if r.code != ExitOK || !strings.Contains(r.errOut, "Added:      row 2 was delivered, but legal.office@a.test had no copy (put in the row since, or left to a row whose message failed): it gets it now, the others not again") {
 		t.Fatalf("send after adding a Cc: exit %d\n%s", r.code, r.errOut)
 	}
 	if got := e.copies(); !mapsEqual(got, map[string]int{"minister@a.test": 1, "legal.office@a.test": 1}) {
@@ -938,5 +938,35 @@ func TestSendConfirmationShowsDefaults(t *testing.T) {
 	writeHidden(&b, &contacts.Table{Rows: []contacts.Row{{Number: 3, Hidden: true}, {Number: 4}, {Number: 9, Hidden: true}}}, sel)
 	if got, want := b.String(), "Hidden:     rows 3, 9 are hidden in the workbook (a filter?) and sent like the others\n"; got != want {
 		t.Errorf("hidden rows: got %q, want %q", got, want)
+	}
+}
+
+// TestSendAddressLeftToAFailedRow: an address withheld from a row because an earlier row
+// mails it is not left out when that earlier row fails: status shows the row that had it
+// withheld as not done, and the next send gives the address its copy (regression: status
+// said every recipient had the message, and the address never received one).
+func TestSendAddressLeftToAFailedRow(t *testing.T) {
+	e := newSendEnv(t, "Name,Email,Cc\nA,bad@a.test,c@c.test\nB,b@b.test,c@c.test\nC,c@c.test,\n", mailtest.Options{})
+	e.srv.OnRcpt("bad@a.test", step(550, "5.1.1", "no such user"))
+	if r := e.send(t); r.code != ExitNotDelivered {
+		t.Fatalf("first send: exit %d\n%s", r.code, r.out)
+	}
+	if got := e.copies()["c@c.test"]; got != 0 {
+		t.Fatalf("c has %d copies after the first send, want 0 (its row failed)", got)
+	}
+	code, out, _ := runHerald(t, false, "status", "--contacts", e.contacts, "--template", e.template, "--log", e.log)
+	if code != ExitNotDelivered || !strings.Contains(out, "delivered, but c@c.test has no copy yet") {
+		t.Errorf("status after the first send: exit %d\n%s", code, out)
+	}
+	// The person of row 2 has left: the row is deleted.
+	e.write(t, "contacts.csv", "Name,Email,Cc\nB,b@b.test,c@c.test\nC,c@c.test,\n")
+	if r := e.send(t); r.code != ExitOK || !strings.Contains(r.errOut, "Added:      row 2 was delivered, but c@c.test had no copy") {
+		t.Fatalf("second send: exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	if got := e.copies(); got["c@c.test"] != 1 || got["b@b.test"] != 1 {
+		t.Errorf("copies = %v, want one for b and one for c", got)
+	}
+	if code, out, _ := runHerald(t, false, "status", "--contacts", e.contacts, "--template", e.template, "--log", e.log); code != ExitOK {
+		t.Errorf("status after the second send: exit %d\n%s", code, out)
 	}
 }

@@ -292,6 +292,18 @@ func (s *State) describe(r *Record) {
 // Withheld addresses were not sent to, test messages went to a tester, and a Bcc copy is a
 // blind copy (an archive) that does not stand for the recipient's own.
 func Mailed(records []Record, campaign string) map[string]string {
+	return sentTo(records, campaign, true)
+}
+
+// SentTo is Mailed without the bounces: the addresses a delivered message was sent to,
+// whether or not a bounce came back since. A bounced address was sent the campaign's
+// message; sending it again from another row, or topping up a row with it, would only
+// bounce again.
+func SentTo(records []Record, campaign string) map[string]string {
+	return sentTo(records, campaign, false)
+}
+
+func sentTo(records []Record, campaign string, bounces bool) map[string]string {
 	envelope := map[string][]string{} // the last attempt of each key
 	lastID := map[string]string{}     // and its Message-ID
 	out := map[string]string{}
@@ -301,7 +313,7 @@ func Mailed(records []Record, campaign string) map[string]string {
 			continue
 		}
 		switch {
-		case r.Type == TypeBounce && r.Trusted && r.Recipient != "":
+		case bounces && r.Type == TypeBounce && r.Trusted && r.Recipient != "":
 			// The address does not have the message after all.
 			if (r.MatchedID == "" || r.MatchedID == lastID[r.Key]) && out[r.Recipient] == r.Key {
 				delete(out, r.Recipient)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -242,6 +243,7 @@ func Build(pl *plan.Plan, records []deliverylog.Record, logPath string) *Report 
 
 	problems := firstErrors(pl)
 	mailed := deliverylog.Mailed(records, pl.Campaign)
+	sent := deliverylog.SentTo(records, pl.Campaign)
 	seen := make(map[string]bool, len(pl.Items))
 	items, skipped := pl.Items, pl.Skipped
 	// Both lists are in sheet order; merging them keeps it.
@@ -263,6 +265,15 @@ func Build(pl *plan.Plan, records []deliverylog.Record, logPath string) *Report 
 			if rc.Status == Skipped {
 				// A run chose not to send it; nothing stands in the way of the next.
 				rc.Status = Pending
+			}
+			if rc.Status == Delivered {
+				if missing := unreached(it, sent); len(missing) > 0 {
+					// Its message went, but not to an address it lists now: put in the row
+					// since, or left to another row whose message then failed. The next
+					// herald send sends it that copy.
+					rc.Status, rc.Code, rc.Enhanced, rc.Reply = Pending, 0, "", ""
+					rc.Error = fmt.Sprintf("delivered, but %s %s no copy yet (put in the row since, or left to a row whose message failed)", strings.Join(missing, ", "), hasHave(len(missing)))
+				}
 			}
 			if rc.Status == Pending {
 				if by := haveIt(it, mailed); by != "" {
@@ -394,6 +405,26 @@ func action(rc Recipient) string {
 		return "remove the cause the bounce gives, then herald send --only-failed"
 	}
 	return ""
+}
+
+// unreached returns the To and Cc addresses of it that no delivered message went to.
+func unreached(it *plan.Item, mailed map[string]string) []string {
+	var out []string
+	for _, list := range [][]message.Address{it.To, it.Cc} {
+		for _, a := range list {
+			if _, ok := mailed[a.Key()]; !ok && !slices.Contains(out, a.Addr) {
+				out = append(out, a.Addr)
+			}
+		}
+	}
+	return out
+}
+
+func hasHave(n int) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
 }
 
 // haveIt returns the recipients (their keys) whose delivered messages went to every To and

@@ -391,8 +391,10 @@ func TestCrashedLogAndGoneRecipients(t *testing.T) {
 	in := campaign(t, outcomesCSV)
 	p := prepare(t, in)
 	path := run.LogPath(in)
+	ok1 := attempt("conference", "ok1@a.test", 2)
+	ok1.Cc = []string{"desk@a.test"} // as row 2 has it
 	writeLog(t, path,
-		attempt("conference", "ok1@a.test", 2),
+		ok1,
 		outcome("conference", "ok1@a.test", deliverylog.StatusDelivered, "", 250, "250 2.0.0 OK"),
 		attempt("conference", "gone@x.test", 3),
 		outcome("conference", "gone@x.test", deliverylog.StatusFailed, deliverylog.FailurePermanent, 550, "550 5.1.1 no such user \x1b[2J"),

@@ -262,7 +262,7 @@ func selectForSend(p *plan.Plan, log *deliverylog.Log, opt Options) *Selection {
 	if opt.TestTo != nil {
 		sp.Test, sp.TestTo = true, opt.TestTo.String()
 	}
-	mailed := deliverylog.Mailed(log.Records(), p.Campaign)
+	mailed := deliverylog.SentTo(log.Records(), p.Campaign)
 	for i := range p.Items {
 		it := &p.Items[i]
 		status := deliverylog.StatusPending
