@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -78,7 +79,7 @@ func (cf *configFile) apply(c *cli.Context, path string) (configSettings, error)
 		path = defaultConfig
 	}
 	var raw map[string]any
-	_, err := toml.DecodeFile(path, &raw)
+	err := decodeConfig(path, &raw)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 		return out, nil
@@ -202,4 +203,29 @@ func (cf *configFile) keys() []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// maxConfig bounds herald.toml: a settings file is a few KiB.
+const maxConfig = 1 << 20
+
+// decodeConfig reads the config file at path, refusing what cannot be a settings file: a
+// device or a named pipe (read without end), or a file over maxConfig.
+func decodeConfig(path string, v any) error {
+	// Looked at before it is opened: to open a named pipe is to wait for its writer.
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("not a regular file (%s)", st.Mode().Type())
+	case st.Size() > maxConfig:
+		return fmt.Errorf("%d bytes, more than a settings file holds (at most %d)", st.Size(), maxConfig)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = toml.NewDecoder(io.LimitReader(f, maxConfig)).Decode(v)
+	return err
 }

@@ -88,6 +88,12 @@ var ErrDuplicateColumn = errors.New("two columns with one meaning")
 // file (.csv, .tsv, .txt). The extension and the content must agree; a file with another
 // extension is read according to its content.
 func Read(path string, opt Options) (*Table, error) {
+	// A named pipe or a device would be read without end, or make herald wait for ever (to
+	// open a pipe is to wait for its writer): look before opening.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, problem.Problem{Where: path, Message: fmt.Sprintf("is not a regular file (%s)", st.Mode().Type()),
+			Hints: []string{"save the contacts as a file (.xlsx or .csv) and name that file"}}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read contacts: %w", err)

@@ -93,6 +93,12 @@ type Log struct {
 // 0600, when the first record is written. The lock is taken on a lock file beside the log
 // (PATH.lock), created if need be and never removed, and on the log itself.
 func Open(path string) (*Log, error) {
+	// The lock file is made beside the log: never beside a device or a pipe (/dev/zero.lock).
+	if st, err := os.Stat(path); err == nil {
+		if err := checkLogFile(path, st.Mode(), st.Size()); err != nil {
+			return nil, err
+		}
+	}
 	lock, err := openLock(path)
 	if err != nil {
 		return nil, err
@@ -174,7 +180,10 @@ func (l *Log) init() error {
 	if err := lock(f, l.path); err != nil {
 		return err
 	}
-	data, err := io.ReadAll(f)
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err == nil && len(data) > MaxSize {
+		err = checkLogFile(l.path, 0, int64(len(data)))
+	}
 	if err != nil {
 		return fmt.Errorf("read delivery log: %w", err)
 	}

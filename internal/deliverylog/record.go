@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"time"
@@ -272,7 +273,7 @@ func appendString(b []byte, s string) []byte {
 // read a log that a run is writing, and it ignores a last line that is cut short. A missing
 // file is an error that matches [fs.ErrNotExist].
 func Read(path string) ([]Record, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLog(path)
 	if err != nil {
 		return nil, fmt.Errorf("read delivery log: %w", err)
 	}
@@ -358,3 +359,39 @@ func (e *hintError) Unwrap() error      { return e.err }
 func (e *hintError) HintList() []string { return e.hints }
 
 func withHint(err error, hints ...string) error { return &hintError{err, hints} }
+
+// MaxSize bounds a delivery log, so that reading one stays within herald's memory: 64 MiB
+// holds the records of some 100,000 recipients, twenty times the largest list herald is for.
+const MaxSize = 64 << 20
+
+// readLog reads a log file, refusing a device, a named pipe or a file over MaxSize.
+func readLog(path string) ([]byte, error) {
+	// Looked at before it is opened: to open a named pipe is to wait for its writer.
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLogFile(path, st.Mode(), st.Size()); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxSize+1))
+}
+
+// checkLogFile refuses what cannot be a delivery log: a file of another kind than mode
+// (0 for a regular file), or of more than MaxSize bytes.
+func checkLogFile(path string, mode os.FileMode, size int64) error {
+	switch {
+	case !mode.IsRegular():
+		return withHint(&os.PathError{Op: "open", Path: path, Err: fmt.Errorf("not a regular file (%s)", mode.Type())},
+			"give --log the path of a file, or leave it out to keep the log beside the workbook")
+	case size > MaxSize:
+		return withHint(fmt.Errorf("%s is %d MB, more than a delivery log may be (%d MB)", path, size>>20, MaxSize>>20),
+			"start a new log for a new campaign (--campaign NAME); a log holds one campaign's records, or a few")
+	}
+	return nil
+}

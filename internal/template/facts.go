@@ -191,7 +191,7 @@ func lookupFact(values map[string]string, name, lang string) (string, bool) {
 
 // loadFactsFile reads the folder's facts.toml, when there is one.
 func (t *Template) loadFactsFile() map[string]string {
-	data, err := fs.ReadFile(t.files.fsys, FactsFile)
+	data, err := readSource(t.files.fsys, FactsFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

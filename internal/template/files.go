@@ -3,6 +3,7 @@ package template
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"mime"
 	"path"
@@ -201,4 +202,33 @@ func contentType(name string) string {
 		return t
 	}
 	return "application/octet-stream"
+}
+
+// maxSource bounds a message file or facts.toml: a letter is a few KiB, and one with HTML of
+// its own some hundreds.
+const maxSource = 4 << 20
+
+// readSource reads a file of the template folder that herald parses (a message file,
+// facts.toml), refusing a device or a named pipe, which would be read without end, and a
+// file over maxSource.
+func readSource(fsys fs.FS, name string) ([]byte, error) {
+	info, err := fs.Stat(fsys, name)
+	switch {
+	case err != nil:
+		return nil, err
+	case !info.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file (%s)", name, info.Mode().Type())
+	case info.Size() > maxSource:
+		return nil, fmt.Errorf("%s is %d bytes, more than a message file holds (at most %d)", name, info.Size(), maxSource)
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSource+1))
+	if err == nil && len(data) > maxSource {
+		err = fmt.Errorf("%s grew past %d bytes while it was read", name, maxSource)
+	}
+	return data, err
 }

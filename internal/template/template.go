@@ -445,7 +445,7 @@ func (t *Template) checkUTF8(file string, src []byte) {
 // loadVariant reads one language's message file (and text file, beside a .html). first is
 // the default variant, nil while loading it.
 func (t *Template) loadVariant(main, txt string, first *variant) (*variant, error) {
-	src, err := fs.ReadFile(t.files.fsys, main)
+	src, err := readSource(t.files.fsys, main)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s in %s: %w", main, t.name, err)
 	}
@@ -476,7 +476,7 @@ func (t *Template) loadVariant(main, txt string, first *variant) (*variant, erro
 	var textBody *part
 	var textSrc0 string
 	if txt != "" {
-		tsrc, err := fs.ReadFile(t.files.fsys, txt)
+		tsrc, err := readSource(t.files.fsys, txt)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s in %s: %w", txt, t.name, err)
 		}
