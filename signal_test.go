@@ -5,9 +5,11 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,38 +19,59 @@ import (
 )
 
 // TestSigtermStopsAnyCommand: SIGTERM (or Ctrl-C) stops a command other than send at once,
-// even one waiting on input that never comes (a named pipe nobody writes to).
+// even one waiting for a server that never answers (herald inbox on an IMAP port that
+// accepts and says nothing; send, whose message on the wire must be finished and recorded,
+// is the only one that waits for it).
 func TestSigtermStopsAnyCommand(t *testing.T) {
-	dir := t.TempDir()
-	if err := syscall.Mkfifo(filepath.Join(dir, "contacts.csv"), 0o600); err != nil {
-		t.Skipf("no named pipes: %v", err)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, command := range []string{"check", "preview", "status"} {
-		t.Run(command, func(t *testing.T) {
-			cmd := exec.Command(heraldBinary(t), command, "--contacts", "contacts.csv")
-			cmd.Dir = dir
-			cmd.Env = heraldEnv()
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
 			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			time.Sleep(300 * time.Millisecond)
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-				cmd.Process.Kill()
-				t.Fatalf("herald %s still running 10 s after SIGTERM", command)
-			}
-			if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "herald: error: interrupted") {
-				t.Errorf("herald %s after SIGTERM: exit %d, stderr:\n%s", command, code, stderr.String())
-			}
-		})
+			defer c.Close() // held open, silent, until the test ends
+		}
+	}()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	dir := t.TempDir()
+	// A campaign that was sent: inbox looks for its answers.
+	logLines := `{"type":"attempt","time":"2024-01-10T09:30:00.000Z","campaign":"save-the-date","key":"a@x.test","to":["a@x.test"],"message_id":"m1@mfa.test"}` + "\n" +
+		`{"type":"outcome","time":"2024-01-10T09:30:01.000Z","campaign":"save-the-date","key":"a@x.test","status":"delivered"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "save-the-date.delivery.jsonl"), []byte(logLines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(heraldBinary(t), "inbox", "--imap-host", "127.0.0.1", "--imap-port", port, "--imap-tls", "tls", "--imap-user", "protocol@mfa.test")
+	cmd.Dir = dir
+	cmd.Env = append(heraldEnv(), "HERALD_IMAP_PASSWORD=secret")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case <-exited:
+		t.Fatalf("herald inbox ended before SIGTERM:\n%s", stderr.String())
+	default:
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("herald inbox still running 10 s after SIGTERM")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "herald: error: ") {
+		t.Errorf("herald inbox after SIGTERM: exit %d, stderr:\n%s", code, stderr.String())
 	}
 }
 

@@ -22,6 +22,10 @@ type Holder struct {
 func Holding(path string) (*Holder, error) {
 	// The lock file, and the log itself for a run whose lock file was deleted.
 	for _, name := range []string{lockName(path), path} {
+		// To open a named pipe is to wait for its writer: only regular files are looked in.
+		if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+			return nil, checkLogFile(name, st.Mode(), st.Size())
+		}
 		f, err := os.Open(name)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
