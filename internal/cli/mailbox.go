@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -14,6 +18,7 @@ import (
 	"github.com/mla-initiative/herald/internal/imap"
 	"github.com/mla-initiative/herald/internal/oauth"
 	"github.com/mla-initiative/herald/internal/problem"
+	"github.com/mla-initiative/herald/internal/screen"
 )
 
 // imapOptions are the settings of the sender's mailbox, for herald inbox and send
@@ -137,17 +142,7 @@ func findSecret(ctx context.Context, s Streams, req secretRequest) (string, erro
 		}
 	}
 	if cmdline := req.command; cmdline != "" {
-		out, err := exec.CommandContext(ctx, "sh", "-c", cmdline).Output()
-		if err != nil {
-			return "", problem.WithHint(fmt.Errorf("password_command in the config file failed: %v", err), "run the command yourself to see why; it must print the password on its first line")
-		}
-		// Password managers print the password on the first line and notes after it
-		// (pass show, gopass); msmtp's passwordeval takes the first line too.
-		first, _, _ := strings.Cut(string(out), "\n")
-		if pw := strings.TrimRight(first, "\r"); pw != "" {
-			return pw, nil
-		}
-		return "", problem.WithHint(errors.New("password_command in the config file printed nothing on its first line"), "the command must print the password on its first line")
+		return runPasswordCommand(ctx, cmdline)
 	}
 	if req.signIn != nil {
 		return oauth.AccessToken(ctx, *req.signIn)
@@ -210,4 +205,82 @@ func imapCredentials(ctx context.Context, s Streams, cfg *imap.Config, xoauth2 b
 		cfg.Password = secret
 	}
 	return nil
+}
+
+// maxPasswordLine bounds what is read of password_command's output: a password, not a file.
+const maxPasswordLine = 4 << 10
+
+// passwordCommandTimeout bounds the wait for password_command's first line; a password
+// manager may ask for its own passphrase first, which takes a person some time.
+const passwordCommandTimeout = 2 * time.Minute
+
+// runPasswordCommand runs password_command and takes the first line it prints, as msmtp's
+// passwordeval does: password managers print the password on the first line and notes after
+// it (pass show, gopass). Only that line is read, at most maxPasswordLine bytes of it, and
+// the command is not waited for once it has given it: a command that prints without end,
+// or stays running, costs nothing.
+func runPasswordCommand(ctx context.Context, cmdline string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, passwordCommandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", cmdline)
+	// Killing sh leaves what it started (yes, sleep) holding the output open; Wait does not
+	// wait for them longer than this.
+	cmd.WaitDelay = time.Second
+	var stderr bytes.Buffer
+	cmd.Stderr = &limitedBuffer{b: &stderr, n: 4 << 10}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", fmt.Errorf("password_command: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return "", problem.WithHint(fmt.Errorf("password_command in the config file failed: %v", err), "run the command yourself to see why; it must print the password on its first line")
+	}
+	line, readErr := bufio.NewReaderSize(io.LimitReader(out, maxPasswordLine+1), maxPasswordLine+1).ReadSlice('\n')
+	pw := strings.TrimRight(string(line), "\r\n")
+	if readErr == io.EOF && pw == "" {
+		// The command closed its output without a word: it ended, or is ending; its exit
+		// status says whether it failed.
+		err := cmd.Wait()
+		if ctx.Err() == context.DeadlineExceeded {
+			return "", problem.WithHint(fmt.Errorf("password_command in the config file printed no line within %s", passwordCommandTimeout), "run the command yourself to see why; it must print the password on its first line")
+		}
+		if err != nil {
+			return "", problem.WithHint(fmt.Errorf("password_command in the config file failed: %v%s", err, stderrNote(stderr.String())),
+				"run the command yourself to see why; it must print the password on its first line")
+		}
+		return "", problem.WithHint(errors.New("password_command in the config file printed nothing"), "the command must print the password on its first line")
+	}
+	// The password is in hand, or will not come: the command has nothing more to give.
+	timedOut := ctx.Err() == context.DeadlineExceeded
+	cancel()
+	_ = cmd.Wait()
+	switch {
+	case len(line) > maxPasswordLine:
+		return "", problem.WithHint(errors.New("password_command in the config file printed a first line longer than any password"), "the command must print the password on its first line")
+	case timedOut:
+		return "", problem.WithHint(fmt.Errorf("password_command in the config file printed no line within %s", passwordCommandTimeout), "run the command yourself to see why; it must print the password on its first line")
+	case pw == "":
+		return "", problem.WithHint(errors.New("password_command in the config file printed nothing on its first line"), "the command must print the password on its first line")
+	}
+	return pw, nil
+}
+
+func stderrNote(s string) string {
+	if s = strings.TrimSpace(s); s == "" {
+		return ""
+	}
+	return " (it said: " + screen.CleanLine(s) + ")"
+}
+
+// limitedBuffer keeps the first n bytes written to it and takes the rest without keeping it.
+type limitedBuffer struct {
+	b *bytes.Buffer
+	n int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.n - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }
