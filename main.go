@@ -29,6 +29,7 @@ func main() {
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		InteractiveIn: term.IsTerminal(int(os.Stdin.Fd())),
 		ColorOut:      term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("NO_COLOR") == "",
+		TerminalOut:   term.IsTerminal(int(os.Stdout.Fd())),
 	}
 	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
 		s.Width = w

@@ -45,6 +45,9 @@ type Streams struct {
 	InteractiveIn bool
 	// ColorOut tells whether Out is a terminal that shows colour.
 	ColorOut bool
+	// TerminalOut tells whether Out is a terminal, where text from cells and servers is
+	// cleaned whatever the format (see package screen).
+	TerminalOut bool
 	// Width is the number of columns of the terminal Out writes to; 0 when it is not a
 	// terminal (a file, a pipe), where lines are not cut.
 	Width int

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/mla-initiative/herald/internal/report"
 	"github.com/mla-initiative/herald/internal/run"
+	"github.com/mla-initiative/herald/internal/screen"
 )
 
 // statusOptions are the settings of herald status.
@@ -114,9 +117,18 @@ func runStatus(ctx context.Context, s Streams, o *statusOptions) error {
 	}
 	switch format {
 	case "json":
+		// JSON escapes control characters itself (\u001b).
 		err = rep.WriteJSON(s.Out)
 	case "csv":
-		err = rep.WriteCSV(s.Out)
+		out := s.Out
+		if s.TerminalOut {
+			// CSV for a script is written as it is; on a terminal, a cell or a server's
+			// reply must not move the cursor or retitle the window.
+			cl := &cleanLines{w: s.Out}
+			defer cl.flush()
+			out = cl
+		}
+		err = rep.WriteCSV(out)
 	default:
 		err = rep.WriteTable(s.Out, report.TextOptions{Color: s.ColorOut, Width: s.Width})
 	}
@@ -130,4 +142,31 @@ func runStatus(ctx context.Context, s Streams, o *statusOptions) error {
 		return quietExit{ExitNotDelivered}
 	}
 	return nil
+}
+
+// cleanLines passes text on line by line, each line cleaned for the terminal.
+type cleanLines struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (c *cleanLines) Write(p []byte) (int, error) {
+	c.buf = append(c.buf, p...)
+	for {
+		i := bytes.IndexByte(c.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		if _, err := io.WriteString(c.w, screen.Clean(string(c.buf[:i+1]))); err != nil {
+			return 0, err
+		}
+		c.buf = c.buf[i+1:]
+	}
+}
+
+func (c *cleanLines) flush() {
+	if len(c.buf) > 0 {
+		io.WriteString(c.w, screen.Clean(string(c.buf)))
+		c.buf = nil
+	}
 }

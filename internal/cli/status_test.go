@@ -121,3 +121,24 @@ func TestStatus(t *testing.T) {
 		}
 	})
 }
+
+// TestStatusCSVOnTerminal: CSV is written as it is for a script, but on a terminal a server's
+// reply or a cell cannot move the cursor or retitle the window (regression: escape
+// sequences reached the terminal through --format csv).
+func TestStatusCSVOnTerminal(t *testing.T) {
+	e := newSendEnv(t, "Email,Name\nr1@n1.test,One\n", mailtest.Options{})
+	e.srv.OnRcpt("r1@n1.test", step(550, "5.1.1", "no such user \x1b[2J\x1b]0;pwned\a"))
+	e.send(t)
+	status := func(terminal bool) string {
+		var out, errOut bytes.Buffer
+		Main(context.Background(), []string{"herald", "status", "--format", "csv", "--contacts", e.contacts, "--template", e.template, "--log", e.log},
+			Streams{In: strings.NewReader(""), Out: &out, Err: &errOut, TerminalOut: terminal})
+		return out.String()
+	}
+	if got := status(true); strings.ContainsAny(got, "\x1b\a") || !strings.Contains(got, "no such user") {
+		t.Errorf("on a terminal, the CSV holds control characters or lost the reply:\n%q", got)
+	}
+	if got := status(false); !strings.Contains(got, "\x1b[2J") {
+		t.Errorf("to a script, the CSV does not keep the reply as the server gave it:\n%q", got)
+	}
+}
