@@ -39,12 +39,18 @@ func funcArity(fn any) arity {
 type badCall struct {
 	line    int
 	message string
+	hint    string // "" for the hint about arguments
 }
 
 // checkCalls returns the calls of tt's trees that have too few or too many arguments. A
 // command after a pipe gets the value piped into it as its last argument.
 func checkCalls(tt *texttemplate.Template) []badCall {
 	var bad []badCall
+	if len(tt.Templates()) > 1 {
+		// {{define}} and {{block}} make templates of their own, which {{template}} calls,
+		// itself included: a letter needs none of it, and it can loop.
+		bad = append(bad, badCall{line: 0, message: "{{define}} and {{block}} have no use in a letter", hint: structureHint})
+	}
 	for _, tmpl := range tt.Templates() {
 		tree := tmpl.Tree
 		if tree == nil || tree.Root == nil {
@@ -82,11 +88,16 @@ func checkCalls(tt *texttemplate.Template) []badCall {
 			case *parse.IfNode:
 				walkBranch(&n.BranchNode, walk)
 			case *parse.RangeNode:
-				walkBranch(&n.BranchNode, walk)
+				// Every value of a letter is one text: {{range}} would only repeat something
+				// for each letter of a cell, or a number of times written in the template,
+				// which a template can make as large as to never end.
+				loc, _ := tree.ErrorContext(n)
+				bad = append(bad, badCall{line: lineOf(loc), message: "{{range}} has no use in a letter: every value is one text", hint: structureHint})
 			case *parse.WithNode:
 				walkBranch(&n.BranchNode, walk)
 			case *parse.TemplateNode:
-				walkPipe(n.Pipe)
+				loc, _ := tree.ErrorContext(n)
+				bad = append(bad, badCall{line: lineOf(loc), message: "{{template}} has no use in a letter", hint: structureHint})
 			}
 		}
 		walk(tree.Root)
@@ -135,3 +146,5 @@ func plural(n int, word string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }
+
+const structureHint = "choose between texts with {{if .Column}} … {{else}} … {{end}} or {{with .Column}} … {{end}}"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestWrongArgumentCounts covers the class: every function a template can call, given too
@@ -105,4 +106,34 @@ func FuzzLoadTemplate(f *testing.F) {
 		}
 		_, _, _ = tp.Render(map[string]string{"A": a, "B": b, "Email": "e@example.org"}, "")
 	})
+}
+
+// TestNoLoopsInLetters: {{range}}, {{template}}, {{define}} and {{block}} are errors of the
+// folder: every value of a letter is one text, and they let a template run without end
+// (regression: {{range 100000000000}}{{end}} made check hang).
+func TestNoLoopsInLetters(t *testing.T) {
+	for _, body := range []string{
+		"{{range 100000000000}}{{end}}",
+		"{{range .A}}x{{end}}",
+		"{{define \"x\"}}{{template \"x\"}}{{end}}{{template \"x\"}}",
+		"{{block \"b\" .}}x{{end}}",
+	} {
+		t.Run(body, func(t *testing.T) {
+			tp := loadFiles(t, map[string]string{"message.md": "Subject: S\nFrom: a@example.org\n\nDear,\n\n" + body + "\n"}, testOptions())
+			errs := errorsOf(tp.Check([]string{"A", "Email"}))
+			if len(errs) == 0 || !strings.Contains(strings.Join(errs, "\n"), "has no use in a letter") {
+				t.Errorf("Check errors = %q, want the loop refused", errs)
+			}
+			done := make(chan struct{})
+			go func() {
+				tp.Render(map[string]string{"A": "x", "Email": "e@example.org"}, "")
+				close(done)
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Render still running after 10 s")
+			}
+		})
+	}
 }

@@ -91,7 +91,7 @@
 // rule is read from the parse tree. A use is optional, and an empty cell no error, when the
 // template says what to do without the value: as the value of default or or
 // ({{.X | default "…"}}, {{or .X .Y}}); as a name part of named; in the condition of an
-// {{if}}, {{with}} or {{range}}; inside the {{if}} or {{with}} whose condition reads that
+// {{if}} or {{with}}; inside the {{if}} or {{with}} whose condition reads that
 // column ({{if .Title}}{{.Title}} {{end}}), or in the {{else}} of an {{if not .X}}. The
 // headers Cc, Bcc and Attach are left out: empty, they mean no copy and no file.
 //
@@ -126,8 +126,10 @@
 // all Markdown, a single line break inside a paragraph is a space: end a line with a
 // backslash to keep the break, as in a signature block. HTML written in the Markdown is kept.
 //
-// {{if}}, {{else}}, {{end}}, {{range}} and {{with}} written on lines of their own around
-// paragraphs choose between whole paragraphs:
+// {{if}}, {{else}}, {{end}} and {{with}} written on lines of their own around paragraphs
+// choose between whole paragraphs ({{range}}, {{template}}, {{define}} and {{block}} are
+// errors: every value of a letter is one text, and they could make a template run without
+// end):
 //
 //	{{if eq .Language "fr"}}
 //	Cette lettre existe aussi en français.

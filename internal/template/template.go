@@ -638,7 +638,11 @@ func (t *Template) parseCheck(p *part, src string) {
 		if p.header != "" {
 			where, line = p.header+": ", p.line
 		}
-		t.problems = append(t.problems, fault{File: p.file, Line: line, Message: where + bad.message, Hint: callHint})
+		hint := bad.hint
+		if hint == "" {
+			hint = callHint
+		}
+		t.problems = append(t.problems, fault{File: p.file, Line: line, Message: where + bad.message, Hint: hint})
 	}
 	p.fields = collectFields(tt)
 	uses := collectUses(tt)
