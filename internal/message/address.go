@@ -73,6 +73,12 @@ func ParseAddress(s string) (Address, []Notice, error) {
 		return Address{}, nil, fmt.Errorf("address %q: the display name %q contains a control character (%U) once its =?…?= encoding is decoded; write the name as plain text",
 			s, parsed.Name, []rune(parsed.Name[i:])[0])
 	}
+	if strings.ContainsAny(parsed.Name, "<>@") {
+		// "h@a.example (Evil <i@x.test>)" gives the name "Evil <i@x.test>": mail programs
+		// would show that address, not the one the message goes to.
+		return Address{}, nil, fmt.Errorf("address %q: the display name %q holds an address or angle brackets, which mail programs would show instead of the address the message goes to; write only the person's name before the address",
+			s, parsed.Name)
+	}
 	at := strings.LastIndexByte(parsed.Address, '@')
 	local, domain := parsed.Address[:at], parsed.Address[at+1:]
 	ascii, err := idnaProfile.ToASCII(strings.TrimSuffix(domain, "."))

@@ -104,3 +104,21 @@ func TestContainsControl(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAddressInTheName: a display name holding an address (from a comment, quotes or an
+// encoded word) would show another address than the one the message goes to.
+func TestNoAddressInTheName(t *testing.T) {
+	for _, in := range []string{
+		"h@a.example (Evil <i@x.test>)",
+		`"i@x.test" <h@a.example>`,
+		`"Evil <i@x.test>" <h@a.example>`,
+		"=?utf-8?q?i=40x.test?= <h@a.example>",
+	} {
+		if _, _, err := ParseAddress(in); err == nil || !strings.Contains(err.Error(), "holds an address or angle brackets") {
+			t.Errorf("ParseAddress(%q) error = %v, want it refused", in, err)
+		}
+	}
+	if a, _, err := ParseAddress("Jean Dupont (Ministry) <jean@justice.example>"); err != nil || a.Addr != "jean@justice.example" {
+		t.Errorf("a plain name with a comment: %v, %v", a, err)
+	}
+}

@@ -368,7 +368,8 @@ func (c *checker) checkUnreadAddresses(notRecipients []string) map[int]bool {
 				continue
 			}
 			filled++
-			if list, _, err := message.ParseList(v); err == nil && len(list) > 0 {
+			// Written as links, the addresses are no less addresses.
+			if list, _, err := message.ParseList(strings.ReplaceAll(strings.ReplaceAll(v, "mailto:", ""), "MAILTO:", "")); err == nil && len(list) > 0 {
 				addresses++
 				if first == 0 {
 					first = row.Number

@@ -137,3 +137,32 @@ func TestNoLoopsInLetters(t *testing.T) {
 		})
 	}
 }
+
+// TestFilesOfAMessageBounded: attachments adding up to more than a mail server accepts are
+// an error for the row, not a message that no server takes.
+func TestFilesOfAMessageBounded(t *testing.T) {
+	big := strings.Repeat("x", 13<<20)
+	tp := loadFiles(t, map[string]string{
+		"message.md": "Subject: S\nFrom: a@example.org\nAttach: a.pdf\nAttach: {{.File}}\n\nText\n",
+		"a.pdf":      big, "b.pdf": big, "c.pdf": "small",
+	}, testOptions())
+	if _, _, err := tp.Render(map[string]string{"File": "b.pdf", "Email": "e@example.org"}, ""); err == nil || !strings.Contains(err.Error(), "the files of this message add up to 26 MB, more than any mail server accepts") {
+		t.Errorf("Render with 26 MB of files: %v", err)
+	}
+	if _, _, err := tp.Render(map[string]string{"File": "c.pdf", "Email": "e@example.org"}, ""); err != nil {
+		t.Errorf("Render with 13 MB of files: %v", err)
+	}
+}
+
+// TestUnsafeLinkFromACellIsNamed: html/template refuses a javascript: link from a cell and
+// writes #ZgotmplZ instead; the row gets a warning rather than a broken link in silence.
+func TestUnsafeLinkFromACellIsNamed(t *testing.T) {
+	tp := loadFiles(t, map[string]string{"message.md": "Subject: S\nFrom: a@example.org\n\n[Register]({{.Link}})\n"}, testOptions())
+	_, notices, err := tp.Render(map[string]string{"Link": "javascript:alert(1)", "Email": "e@example.org"}, "")
+	if err != nil || len(notices) != 1 || !strings.Contains(string(notices[0]), "refused as unsafe") {
+		t.Errorf("Render: notices %q, %v; want one about the refused link", notices, err)
+	}
+	if _, notices, _ := tp.Render(map[string]string{"Link": "https://register.example/", "Email": "e@example.org"}, ""); len(notices) != 0 {
+		t.Errorf("a safe link gives notices %q", notices)
+	}
+}

@@ -239,6 +239,11 @@ func (r *rendering) body(m *message.Message) error {
 		buf.WriteString(l.foot)
 	}
 	m.HTML = buf.String()
+	if strings.Contains(m.HTML, "ZgotmplZ") {
+		// html/template puts this in place of a value it refuses in an attribute, such as
+		// a link from a cell starting with javascript: or data:.
+		r.notices = append(r.notices, message.Notice("a link or attribute made from a cell was refused as unsafe (it starts with javascript:, data: or the like) and shows as #ZgotmplZ"))
+	}
 
 	buf.Reset()
 	if err := r.v.text.Execute(buf, r.row); err != nil {
@@ -286,8 +291,22 @@ func (r *rendering) attachments(m *message.Message) error {
 		}
 		m.Attachments = append(m.Attachments, f)
 	}
+	total := 0
+	for _, f := range m.Attachments {
+		total += len(f.Data)
+	}
+	for _, f := range m.Inline {
+		total += len(f.Data)
+	}
+	if total > maxMessageFiles {
+		return r.errorf("Attach", "the files of this message add up to %d MB, more than any mail server accepts (at most %d MB, once encoded %d MB)", total>>20, maxMessageFiles>>20, maxMessageFiles*4/3>>20)
+	}
 	return nil
 }
+
+// maxMessageFiles bounds the files of one message: Exchange Online takes 35 MB at most once
+// encoded (Gmail 25 MB).
+const maxMessageFiles = 25 << 20
 
 // eventFields renders the Event headers for this row.
 func (r *rendering) eventFields() (eventFields, error) {
