@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"github.com/mla-initiative/herald/internal/imap"
 	"github.com/mla-initiative/herald/internal/oauth"
 	"github.com/mla-initiative/herald/internal/problem"
-	"github.com/mla-initiative/herald/internal/screen"
 )
 
 // imapOptions are the settings of the sender's mailbox, for herald inbox and send
@@ -226,8 +224,6 @@ func runPasswordCommand(ctx context.Context, cmdline string) (string, error) {
 	// Killing sh leaves what it started (yes, sleep) holding the output open; Wait does not
 	// wait for them longer than this.
 	cmd.WaitDelay = time.Second
-	var stderr bytes.Buffer
-	cmd.Stderr = &limitedBuffer{b: &stderr, n: 4 << 10}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", fmt.Errorf("password_command: %w", err)
@@ -237,50 +233,30 @@ func runPasswordCommand(ctx context.Context, cmdline string) (string, error) {
 	}
 	line, readErr := bufio.NewReaderSize(io.LimitReader(out, maxPasswordLine+1), maxPasswordLine+1).ReadSlice('\n')
 	pw := strings.TrimRight(string(line), "\r\n")
-	if readErr == io.EOF && pw == "" {
-		// The command closed its output without a word: it ended, or is ending; its exit
-		// status says whether it failed.
-		err := cmd.Wait()
-		if ctx.Err() == context.DeadlineExceeded {
-			return "", problem.WithHint(fmt.Errorf("password_command in the config file printed no line within %s", passwordCommandTimeout), "run the command yourself to see why; it must print the password on its first line")
-		}
-		if err != nil {
-			return "", problem.WithHint(fmt.Errorf("password_command in the config file failed: %v%s", err, stderrNote(stderr.String())),
-				"run the command yourself to see why; it must print the password on its first line")
-		}
-		return "", problem.WithHint(errors.New("password_command in the config file printed nothing"), "the command must print the password on its first line")
+	// A command that gave its line and ends is judged by its exit status; one that goes on
+	// running (or printing) is not waited for.
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var waitErr error
+	select {
+	case waitErr = <-exited:
+	case <-time.After(time.Second):
+		cancel()
+		<-exited
 	}
-	// The password is in hand, or will not come: the command has nothing more to give.
-	timedOut := ctx.Err() == context.DeadlineExceeded
-	cancel()
-	_ = cmd.Wait()
+	failed := func(err error) error {
+		// What it wrote on stderr is not shown: a password manager may write secrets there.
+		return problem.WithHint(fmt.Errorf("password_command in the config file failed: %v", err), "run the command yourself to see why; it must print the password on its first line")
+	}
 	switch {
+	case ctx.Err() == context.DeadlineExceeded && readErr != nil && pw == "":
+		return "", problem.WithHint(fmt.Errorf("password_command in the config file printed no line within %s", passwordCommandTimeout), "run the command yourself to see why; it must print the password on its first line")
+	case waitErr != nil && ctx.Err() == nil:
+		return "", failed(waitErr)
 	case len(line) > maxPasswordLine:
 		return "", problem.WithHint(errors.New("password_command in the config file printed a first line longer than any password"), "the command must print the password on its first line")
-	case timedOut:
-		return "", problem.WithHint(fmt.Errorf("password_command in the config file printed no line within %s", passwordCommandTimeout), "run the command yourself to see why; it must print the password on its first line")
 	case pw == "":
 		return "", problem.WithHint(errors.New("password_command in the config file printed nothing on its first line"), "the command must print the password on its first line")
 	}
 	return pw, nil
-}
-
-func stderrNote(s string) string {
-	if s = strings.TrimSpace(s); s == "" {
-		return ""
-	}
-	return " (it said: " + screen.CleanLine(s) + ")"
-}
-
-// limitedBuffer keeps the first n bytes written to it and takes the rest without keeping it.
-type limitedBuffer struct {
-	b *bytes.Buffer
-	n int
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.n - l.b.Len(); room > 0 {
-		l.b.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
 }
