@@ -239,9 +239,10 @@ func (r *rendering) body(m *message.Message) error {
 		buf.WriteString(l.foot)
 	}
 	m.HTML = buf.String()
-	if strings.Contains(m.HTML, "ZgotmplZ") {
+	if strings.Contains(m.HTML, "ZgotmplZ") && len(r.v.unset) == 0 {
 		// html/template puts this in place of a value it refuses in an attribute, such as
-		// a link from a cell starting with javascript: or data:.
+		// a link from a cell starting with javascript: or data:. (A fact still to be set
+		// gives it too, in a link; that is an error of its own.)
 		r.notices = append(r.notices, message.Notice("a link or attribute made from a cell was refused as unsafe (it starts with javascript:, data: or the like) and shows as #ZgotmplZ"))
 	}
 
