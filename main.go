@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"golang.org/x/term"
@@ -14,6 +15,11 @@ import (
 )
 
 func main() {
+	// herald promises to read any input, or refuse it, within 300 MB: a soft limit makes the
+	// garbage collector work harder before the process grows past it (GOMEMLIMIT overrides).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(250 << 20)
+	}
 	// A reader that goes away (herald send --yes | head -3) must not kill a send half-way:
 	// with SIGPIPE ignored, writing to the closed output fails and herald goes on.
 	signal.Ignore(syscall.SIGPIPE)

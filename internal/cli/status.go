@@ -87,6 +87,8 @@ func runStatus(ctx context.Context, s Streams, o *statusOptions) error {
 	if err != nil {
 		return err
 	}
+	// A campaign fact or the sender still to be set changes nothing of who has the message.
+	run.AllowUnset(p)
 	// Rows with errors are part of the report (skipped); errors in the template or the
 	// workbook as a whole leave no rows to report on.
 	if err := p.Ready(true); err != nil {

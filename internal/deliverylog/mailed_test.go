@@ -82,3 +82,26 @@ func TestOpenKeepsWhatIsNotACutRecord(t *testing.T) {
 		})
 	}
 }
+
+// TestLogBounded: a log larger than MaxSize is refused before it is read, by Read and Open
+// (regression: a 180 MB log took 1.35 GB).
+func TestLogBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.delivery.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := Read(path); err == nil || !strings.Contains(err.Error(), "more than a delivery log may be") {
+		t.Errorf("Read: %v", err)
+	}
+	if l, err := Open(path); err == nil || !strings.Contains(err.Error(), "more than a delivery log may be") {
+		if l != nil {
+			l.Close()
+		}
+		t.Errorf("Open: %v", err)
+	}
+}

@@ -360,9 +360,10 @@ func (e *hintError) HintList() []string { return e.hints }
 
 func withHint(err error, hints ...string) error { return &hintError{err, hints} }
 
-// MaxSize bounds a delivery log, so that reading one stays within herald's memory: 64 MiB
-// holds the records of some 100,000 recipients, twenty times the largest list herald is for.
-const MaxSize = 64 << 20
+// MaxSize bounds a delivery log, so that reading one stays within herald's memory (300 MB):
+// 32 MiB holds the records of some 65,000 recipients, more than ten times the largest list
+// herald is for.
+const MaxSize = 32 << 20
 
 // readLog reads a log file, refusing a device, a named pipe or a file over MaxSize.
 func readLog(path string) ([]byte, error) {
