@@ -50,6 +50,14 @@ func (b *builder) add(number int, values []string) error {
 	if n == 0 {
 		return nil
 	}
+	if len(b.rows) > maxContacts {
+		// The header row and maxContacts rows are in.
+		return problem.Problem{
+			Where:   b.t.RowRef(number),
+			Message: fmt.Sprintf("is one row too many: the list holds more than %s contacts, the most herald sends in one run", thousands(maxContacts)),
+			Hints:   []string{fmt.Sprintf("split the list into files of at most %s rows under the header row, and run herald with each in turn", thousands(maxContacts))},
+		}
+	}
 	b.cells += n
 	if b.cells > maxCells || b.text > maxText {
 		return problem.Problem{

@@ -64,7 +64,9 @@
 //
 // A workbook that is damaged is refused, never read in part: a part cut off, a cell that
 // refers to a shared string the workbook does not have, rows or cells out of order, XML
-// that cannot be read.
+// that cannot be read, a zip package with two files of one name (in any letter case,
+// with either slash: programs differ on which one they read) or with a file named
+// outside the package (absolute, or with "..").
 //
 // # CSV files
 //
@@ -85,11 +87,20 @@
 //
 //   - 1,048,576 rows and 16,384 columns (A to XFD), in a workbook or CSV file;
 //   - 32,767 characters in a cell;
+//   - 255 characters in the code of a number format (the style is named);
 //   - 65,490 cell formats in a workbook (and herald's: 4,000 number formats, where Excel
 //     allows some 250).
 //
 // herald's own:
 //
+//   - at most 10,000 rows under the header row (empty ones not counted): each one is a
+//     message to check and send, and herald checks 10,000 rows of the sample's columns
+//     in some 0.3 s and 70 MB on one core, 10,000 rows of 99 columns (the cell limit)
+//     in 1.5 s (CSV) to 4 s (workbook) and 210 MB (50,000 rows took 1.6 s and 235 MB,
+//     100,000 3.4 s and 470 MB). A longer list is refused at its first row too many;
+//     split it into several files;
+//   - sheet names of at most 100 characters (Excel allows 31, Google Sheets 100); a
+//     message lists at most 5 sheet names, each cut after 60 characters;
 //   - a workbook unpacks to at most Options.SizeLimit (DefaultSizeLimit, 64 MiB), and a CSV
 //     file is at most as large; a "zip bomb" is refused before it is unpacked;
 //   - at most 1,000,000 cells in a sheet, empty ones included, and in the table (its rows
@@ -105,7 +116,9 @@
 //     fractions, exponents, other calendars' eras, names of months and days in a language
 //     other than English;
 //   - XML nested at most 100 deep, tags at most 1 MiB long, at most 4,000,000 elements in
-//     a sheet or the shared strings and 2,000,000 in another part.
+//     a sheet or the shared strings, 10,000 in a part of relationships (one a
+//     relationship: a workbook of 1,000 sheets has some 1,010) and 2,000,000 in another
+//     part.
 //
 // # Writing
 //

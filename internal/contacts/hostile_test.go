@@ -25,6 +25,8 @@ type hostileShape struct {
 	gen  func(w io.Writer) error
 	// want is a part of the error, "" when the file is to be read.
 	want string
+	// check, when set, says what is wrong with the table read, "" if nothing.
+	check func(t *Table) string
 }
 
 var hostileShapes = []hostileShape{
@@ -182,10 +184,10 @@ var hostileShapes = []hostileShape{
 		gen: func(w io.Writer) error {
 			return writeWorkbook(w, workbookParts{
 				sheet: func(bw *bufio.Writer) {
-					for r := 1; r <= 100_000; r++ {
+					for r := 1; r <= 1+maxContacts; r++ {
 						fmt.Fprintf(bw, `<row r="%d">`, r)
-						for c := range 10 {
-							fmt.Fprintf(bw, `<c s="%d"><v>%d.5</v></c>`, (r*10+c)%4000+1, r)
+						for c := range 99 {
+							fmt.Fprintf(bw, `<c s="%d"><v>%d.5</v></c>`, (r*99+c)%4000+1, r)
 						}
 						bw.WriteString(`</row>`)
 					}
@@ -210,9 +212,9 @@ var hostileShapes = []hostileShape{
 		gen: func(w io.Writer) error {
 			return writeWorkbook(w, workbookParts{
 				sheet: func(bw *bufio.Writer) {
-					for r := 1; r <= 100_000; r++ {
+					for r := 1; r <= 1+maxContacts; r++ {
 						fmt.Fprintf(bw, `<row r="%d">`, r)
-						for range 10 {
+						for range 99 {
 							fmt.Fprintf(bw, `<c s="1"><v>%d</v></c>`, r)
 						}
 						bw.WriteString(`</row>`)
@@ -245,9 +247,9 @@ var hostileShapes = []hostileShape{
 		gen: func(w io.Writer) error {
 			return writeWorkbook(w, workbookParts{
 				sheet: func(bw *bufio.Writer) {
-					for r := 1; r <= 100_000; r++ {
+					for r := 1; r <= 1+maxContacts; r++ {
 						fmt.Fprintf(bw, `<row r="%d">`, r)
-						for range 10 {
+						for range 99 {
 							fmt.Fprintf(bw, `<c s="1"><v>%d.25</v></c>`, r)
 						}
 						bw.WriteString(`</row>`)
@@ -256,7 +258,7 @@ var hostileShapes = []hostileShape{
 				styles: sheetOf(`<cellXfs><xf/><xf numFmtId="12"/></cellXfs>`),
 			})
 		},
-		want: "contacts.xlsx: Sheet1!A10001: is one value too many: the sheet holds more than 100,000 values in formats herald leaves to excelize",
+		want: "contacts.xlsx: Sheet1!K1011: is one value too many: the sheet holds more than 100,000 values in formats herald leaves to excelize",
 	},
 	{
 		name: "1,000 dates in each of 1,000 languages",
@@ -264,10 +266,10 @@ var hostileShapes = []hostileShape{
 		gen: func(w io.Writer) error {
 			return writeWorkbook(w, workbookParts{
 				sheet: func(bw *bufio.Writer) {
-					for r := 1; r <= 100_000; r++ {
+					for r := 1; r <= 1+maxContacts; r++ {
 						fmt.Fprintf(bw, `<row r="%d">`, r)
-						for c := range 10 {
-							fmt.Fprintf(bw, `<c s="%d"><v>%d</v></c>`, (r*10+c)%1000+1, 40000+r%365)
+						for c := range 99 {
+							fmt.Fprintf(bw, `<c s="%d"><v>%d</v></c>`, (r*99+c)%1000+1, 40000+r%365)
 						}
 						bw.WriteString(`</row>`)
 					}
@@ -411,6 +413,180 @@ var hostileShapes = []hostileShape{
 		want: "contacts.xlsx: its part xl/styles.xml holds more than 65,490 cell formats, the most Excel allows",
 	},
 	{
+		name: "a relationships part of 2,000,000 elements, 1,000 sheets pointing nowhere",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: sheetOf(`<row r="1">` + inline("A1", "Email") + `</row>`),
+				sheets: func(bw *bufio.Writer) {
+					for i := range 999 {
+						fmt.Fprintf(bw, `<sheet name="S%d" sheetId="%d" r:id="aaaaaaaaaaab"/>`, i, i+2)
+					}
+				},
+				rels: repeat(`<Relationship Id="aaaaaaaaaaaa"/>`, 2_000_000),
+			})
+		},
+		want: "contacts.xlsx: its part xl/_rels/workbook.xml.rels holds more than 10,000 XML elements",
+	},
+	{
+		name: "1,000 sheets, 9,990 relationships, 2,000,000 elements in the workbook",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: sheetOf(`<row r="1">` + inline("A1", "Email") + `</row><row r="2">` + inline("A2", "a@example.org") + `</row>`),
+				sheets: func(bw *bufio.Writer) {
+					for i := range 999 {
+						fmt.Fprintf(bw, `<sheet name="S%d" sheetId="%d" r:id="r%d"/>`, i, i+2, 9000+i)
+					}
+				},
+				rels: func(bw *bufio.Writer) {
+					for i := range 9990 {
+						fmt.Fprintf(bw, `<Relationship Id="r%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>`, i)
+					}
+				},
+				afterSheets: around(`<definedNames>`, repeat(`<definedName name="n"/>`, maxElements-1003), `</definedNames>`),
+			})
+		},
+		check: func(t *Table) string {
+			if len(t.Warnings) != 1 || len(t.Warnings[0].Message) > 200 {
+				return fmt.Sprintf("want one short warning naming the sheet read, got %q", t.Warnings)
+			}
+			return ""
+		},
+	},
+	{
+		name: "2,000,000 elements in the workbook before its sheets",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet:        sheetOf(`<row r="1">` + inline("A1", "Email") + `</row><row r="2">` + inline("A2", "a@example.org") + `</row>`),
+				beforeSheets: around(`<bookViews>`, repeat(`<workbookView/>`, maxElements-4), `</bookViews>`),
+			})
+		},
+	},
+	{
+		name: "60 sheet names of 1 MiB",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: sheetOf(`<row r="1">` + inline("A1", "Email") + `</row>`),
+				sheets: func(bw *bufio.Writer) {
+					for i := range 60 {
+						fmt.Fprintf(bw, `<sheet name="N%d%s" sheetId="%d" r:id="rId1"/>`, i, strings.Repeat("x", 1<<20-100), i+2)
+					}
+				},
+			})
+		},
+		want: `contacts.xlsx: its part xl/workbook.xml names sheet 2 "N0xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…", of 1,048,478 characters, more than the 100 herald reads (Excel allows 31)`,
+	},
+	{
+		name: "1,000 sheets of 100-character names",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: sheetOf(`<row r="1">` + inline("A1", "Email") + `</row><row r="2">` + inline("A2", "a@example.org") + `</row>`),
+				sheets: func(bw *bufio.Writer) {
+					for i := range 999 {
+						fmt.Fprintf(bw, `<sheet name="%03d%s" sheetId="%d" r:id="rId1"/>`, i, strings.Repeat("é", maxSheetName-3), i+2)
+					}
+				},
+			})
+		},
+		check: func(t *Table) string {
+			if len(t.Warnings) != 1 || !strings.Contains(t.Warnings[0].Message, "the first of 1000 (Sheet1, 000éééé") || !strings.HasSuffix(t.Warnings[0].Message, "é… and 995 more)") || len(t.Warnings[0].Message) > 600 {
+				return fmt.Sprintf("want one warning listing 5 sheets, each cut, got %q", t.Warnings)
+			}
+			return ""
+		},
+	},
+	{
+		name: "a number format of 1 MiB in 20,000 cells",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: func(bw *bufio.Writer) {
+					bw.WriteString(`<row r="1">` + inline("A1", "Email") + inline("B1", "N") + `</row>`)
+					for r := 2; r <= 20_001; r++ {
+						fmt.Fprintf(bw, `<row r="%d">%s<c r="B%d" s="1"><v>1</v></c></row>`, r, inline(fmt.Sprintf("A%d", r), "a@example.org"), r)
+					}
+				},
+				styles: sheetOf(`<numFmts count="1"><numFmt numFmtId="164" formatCode="0;0;0;@&quot;` + strings.Repeat("a", 1<<20-100) + `&quot;"/></numFmts><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs>`),
+			})
+		},
+		want: `contacts.xlsx: its part xl/styles.xml defines number format 164, "0;0;0;@\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…", of 1,048,485 characters, more than the 255 Excel allows in a format`,
+	},
+	{
+		name: "formats of 255 characters in 1,000,000 cells",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: func(bw *bufio.Writer) {
+					for r := 1; r <= 1+maxContacts; r++ {
+						fmt.Fprintf(bw, `<row r="%d">`, r)
+						for c := range 99 {
+							fmt.Fprintf(bw, `<c r="%s%d" s="%d"><v>%d.5</v></c>`, columnLetter(c), r, 1+c%2, r)
+						}
+						bw.WriteString(`</row>`)
+					}
+				},
+				styles: sheetOf(`<numFmts count="2">` +
+					`<numFmt numFmtId="164" formatCode="0.00;0;0;@&quot;` + strings.Repeat("a", maxNumFmtChars-13) + `&quot;"/>` +
+					`<numFmt numFmtId="165" formatCode="[$-F800]` + strings.Repeat(`&quot;a&quot;`, (maxNumFmtChars-8)/3) + `"/>` +
+					`</numFmts><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="165"/></cellXfs>`),
+			})
+		},
+		check: func(t *Table) string {
+			if got := t.Rows[0].Values[0] + " " + t.Rows[0].Values[1]; got != "2.50 1900-01-02" {
+				return fmt.Sprintf("got %q in the first row, want 2.50 and an ISO date", got)
+			}
+			return ""
+		},
+	},
+	{
+		name: "two zip entries of one name",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: sheetOf(`<row r="1">` + inline("A1", "Email") + `</row>`),
+				extra: []zipEntry{{"xl/worksheets/sheet1.xml", "<worksheet/>"}},
+			})
+		},
+		want: `contacts.xlsx: cannot be read: its zip package holds two files named "xl/worksheets/sheet1.xml", and programs differ on which one they read; open it in Excel`,
+	},
+	{
+		name: "zip entries of one name but for case and slashes",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: sheetOf(`<row r="1">` + inline("A1", "Email") + `</row>`),
+				extra: []zipEntry{{`XL\Worksheets//Sheet1.xml`, "<worksheet/>"}},
+			})
+		},
+		want: `contacts.xlsx: cannot be read: its zip package holds files named "xl/worksheets/sheet1.xml" and "XL\\Worksheets//Sheet1.xml", one name to a workbook`,
+	},
+	{
+		name: "a zip entry named ../../etc/sheet1.xml",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: sheetOf(`<row r="1">` + inline("A1", "Email") + `</row>`),
+				extra: []zipEntry{{"../../xl/worksheets/sheet2.xml", "<worksheet/>"}},
+			})
+		},
+		want: `contacts.xlsx: cannot be read: its zip package holds a file named "../../xl/worksheets/sheet2.xml", a name outside the package (absolute, or with ".."), which no sound workbook has`,
+	},
+	{
+		name: "a zip entry named /xl/worksheets/sheet2.xml",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{
+				sheet: sheetOf(`<row r="1">` + inline("A1", "Email") + `</row>`),
+				extra: []zipEntry{{"/xl/worksheets/sheet2.xml", "<worksheet/>"}},
+			})
+		},
+		want: `contacts.xlsx: cannot be read: its zip package holds a file named "/xl/worksheets/sheet2.xml", a name outside`,
+	},
+	{
 		name: "a million sheets",
 		file: "contacts.xlsx",
 		gen: func(w io.Writer) error {
@@ -449,15 +625,15 @@ var hostileShapes = []hostileShape{
 		want: "contacts.xlsx: Sheet1: is too large a table: 1,100 rows by 1,100 columns (up to column APH) make more than 1,000,000 cells",
 	},
 	{
-		name: "the most herald reads: 100,000 rows, 1,000,000 cells, 250,000 shared strings",
+		name: "the most herald reads: 10,000 rows, 1,000,000 cells, 250,000 shared strings",
 		file: "contacts.xlsx",
 		gen: func(w io.Writer) error {
 			return writeWorkbook(w, workbookParts{
 				sheet: func(bw *bufio.Writer) {
-					for r := 1; r <= 100_000; r++ {
+					for r := 1; r <= 1+maxContacts; r++ {
 						fmt.Fprintf(bw, `<row r="%d">`, r)
-						for c := range 10 {
-							fmt.Fprintf(bw, `<c r="%s%d" t="s"><v>%d</v></c>`, columnLetter(c), r, (r*10+c)%maxSharedStrings)
+						for c := range 99 {
+							fmt.Fprintf(bw, `<c r="%s%d" t="s"><v>%d</v></c>`, columnLetter(c), r, (r*99+c)%maxSharedStrings)
 						}
 						bw.WriteString(`</row>`)
 					}
@@ -495,7 +671,49 @@ var hostileShapes = []hostileShape{
 			}
 			return bw.Flush()
 		},
-		want: "contacts.csv: line 1000001: is one row too many: the table holds more than 1,000,000 cells",
+		want: "contacts.csv: line 10002: is one row too many: the list holds more than 10,000 contacts, the most herald sends in one run",
+	},
+	{
+		name: "10,000 CSV rows of 100 columns, 1,000,000 cells",
+		file: "contacts.csv",
+		gen: func(w io.Writer) error {
+			bw := bufio.NewWriter(w)
+			for r := range 1 + maxContacts {
+				for c := range 99 {
+					if c > 0 {
+						bw.WriteByte(',')
+					}
+					fmt.Fprintf(bw, "r%dc%d", r, c)
+				}
+				bw.WriteByte('\n')
+			}
+			return bw.Flush()
+		},
+	},
+	{
+		name: "10,001 CSV rows",
+		file: "contacts.csv",
+		gen: func(w io.Writer) error {
+			bw := bufio.NewWriter(w)
+			bw.WriteString("Email\n")
+			for i := range maxContacts + 1 {
+				fmt.Fprintf(bw, "a%d@example.org\n", i)
+			}
+			return bw.Flush()
+		},
+		want: "contacts.csv: line 10002: is one row too many: the list holds more than 10,000 contacts, the most herald sends in one run; split the list into files of at most 10,000 rows",
+	},
+	{
+		name: "10,001 rows in a workbook",
+		file: "contacts.xlsx",
+		gen: func(w io.Writer) error {
+			return writeWorkbook(w, workbookParts{sheet: func(bw *bufio.Writer) {
+				for r := 1; r <= maxContacts+2; r++ {
+					fmt.Fprintf(bw, `<row r="%d">%s</row>`, r, inline(fmt.Sprintf("A%d", r), "a@example.org"))
+				}
+			}})
+		},
+		want: "contacts.xlsx: Sheet1, row 10002: is one row too many: the list holds more than 10,000 contacts",
 	},
 	{
 		name: "2 million CSV rows of empty fields",
@@ -527,13 +745,19 @@ var hostileShapes = []hostileShape{
 // workbookParts are the parts of a workbook written by writeWorkbook; each writes the
 // content of an element whose tags it writes itself.
 type workbookParts struct {
-	sheet  func(*bufio.Writer) // inside sheetData
-	after  func(*bufio.Writer) // after sheetData
-	sst    func(*bufio.Writer) // inside sst; nil for none
-	styles func(*bufio.Writer) // inside styleSheet; nil for none
-	sheets func(*bufio.Writer) // inside sheets, after the first
-	files  int                 // empty files to add
+	sheet        func(*bufio.Writer) // inside sheetData
+	after        func(*bufio.Writer) // after sheetData
+	sst          func(*bufio.Writer) // inside sst; nil for none
+	styles       func(*bufio.Writer) // inside styleSheet; nil for none
+	sheets       func(*bufio.Writer) // inside sheets, after the first
+	beforeSheets func(*bufio.Writer) // inside workbook, before sheets
+	afterSheets  func(*bufio.Writer) // inside workbook, after sheets
+	rels         func(*bufio.Writer) // inside the workbook's relationships, after the others
+	files        int                 // empty files to add
+	extra        []zipEntry          // files to add after the others
 }
+
+type zipEntry struct{ name, content string }
 
 func sheetOf(rows string) func(*bufio.Writer) {
 	return func(w *bufio.Writer) { w.WriteString(rows) }
@@ -588,8 +812,12 @@ func writeWorkbook(w io.Writer, p workbookParts) error {
 	}{
 		{"[Content_Types].xml", sheetOf(`<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>`)},
 		{"_rels/.rels", sheetOf(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)},
-		{"xl/workbook.xml", around(`<workbook `+ns+`><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/>`, p.sheets, `</sheets></workbook>`)},
-		{"xl/_rels/workbook.xml.rels", sheetOf(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>` + rels + `</Relationships>`)},
+		{"xl/workbook.xml", func(bw *bufio.Writer) {
+			around(`<workbook `+ns+`>`, p.beforeSheets, "")(bw)
+			around(`<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/>`, p.sheets, `</sheets>`)(bw)
+			around("", p.afterSheets, `</workbook>`)(bw)
+		}},
+		{"xl/_rels/workbook.xml.rels", around(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>`+rels, p.rels, `</Relationships>`)},
 		{"xl/worksheets/sheet1.xml", func(bw *bufio.Writer) {
 			around(`<worksheet `+ns+`><sheetData>`, p.sheet, `</sheetData>`)(bw)
 			if p.after != nil {
@@ -612,6 +840,11 @@ func writeWorkbook(w io.Writer, p workbookParts) error {
 	}
 	for _, part := range parts {
 		if err := write(part.name, part.content); err != nil {
+			return err
+		}
+	}
+	for _, e := range p.extra {
+		if err := write(e.name, sheetOf(e.content)); err != nil {
 			return err
 		}
 	}
@@ -656,10 +889,16 @@ func TestHostile(t *testing.T) {
 				t.Fatalf("got error %v, want the file read", withHints(err))
 			case s.want == "" && len(tb.Rows) == 0:
 				t.Fatalf("read no rows")
-			case s.want != "" && (err == nil || !strings.Contains(err.Error(), s.want)):
+			case s.want != "" && (err == nil || !strings.Contains(withHints(err), s.want)):
 				t.Fatalf("got error %v\nwant one with %q", err, s.want)
 			case s.want != "" && len(withHints(err)) == len(err.Error()):
 				t.Errorf("got error %v without a hint", err)
+			case s.want != "" && !strings.Contains(withHints(err), s.want) && !strings.Contains(err.Error(), s.want):
+				t.Errorf("got error %v\nwant one with %q", withHints(err), s.want)
+			case s.check != nil:
+				if msg := s.check(tb); msg != "" {
+					t.Error(msg)
+				}
 			}
 		})
 	}

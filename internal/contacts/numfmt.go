@@ -38,15 +38,53 @@ func (f numFormat) defaultDate() (isoLayout, bool) {
 		// The East Asian formats: dates, times or both depending on the language.
 		return isoByValue, true
 	}
-	code := strings.ToUpper(f.code)
 	switch {
-	case strings.HasPrefix(code, "[$-F800]"):
+	case hasPrefixFold(f.code, "[$-F800]"):
 		return isoDateOnly, true
-	case strings.HasPrefix(code, "[$-F400]"):
+	case hasPrefixFold(f.code, "[$-F400]"):
 		return isoTime, true
 	}
 	return 0, false
 }
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// xfFormat is what showing a value in a style's number format needs, worked out once a
+// style rather than for each cell, so that a cell costs the same whatever the length of
+// its format's code.
+type xfFormat struct {
+	code    string
+	iso     isoLayout
+	isISO   bool // a format defaultDate shows as ISO
+	general bool
+	secs    []fmtSection
+	text    int // the text section, or -1
+}
+
+// format returns the number format of style xf, worked out.
+func (f *formatter) format(xf int) *xfFormat {
+	if xf < 0 || xf >= len(f.styles.xfs) {
+		return &generalFormat
+	}
+	if f.prepared == nil {
+		f.prepared = make([]*xfFormat, len(f.styles.xfs))
+	}
+	if p := f.prepared[xf]; p != nil {
+		return p
+	}
+	nf := f.styles.xfs[xf]
+	p := &xfFormat{code: nf.code}
+	p.iso, p.isISO = nf.defaultDate()
+	p.general = nf.code == "" || strings.EqualFold(nf.code, "General")
+	p.secs = f.parse(nf.code)
+	p.text = textSection(p.secs)
+	f.prepared[xf] = p
+	return p
+}
+
+var generalFormat = xfFormat{general: true, text: -1}
 
 type isoLayout int
 
@@ -75,8 +113,10 @@ var builtinFormats = map[int]string{
 type formatter struct {
 	styles   *styleSheet
 	date1904 bool
-	// sections caches the parsed sections of each format code.
+	// sections caches the parsed sections of each format code; prepared holds each
+	// style's format once worked out (see format).
 	sections map[string][]fmtSection
+	prepared []*xfFormat
 	// slow counts the values left to excelize's formatter (fractions, exponents, eras,
 	// names of months in other languages), which takes microseconds a value: past
 	// maxSlowFormats, err is set and the reader stops.
@@ -128,14 +168,14 @@ func (f *formatter) number(raw string, xf int) string {
 	if !ok {
 		return raw
 	}
-	nf := f.styles.format(xf)
-	if layout, ok := nf.defaultDate(); ok {
-		return f.iso(v, layout)
+	nf := f.format(xf)
+	if nf.isISO {
+		return f.iso(v, nf.iso)
 	}
-	if nf.code == "" || strings.EqualFold(nf.code, "General") {
+	if nf.general {
 		return general(v)
 	}
-	return f.formatCode(nf.code, v)
+	return f.formatCode(nf, v)
 }
 
 // date shows a cell of type d, which holds an ISO 8601 date rather than a serial number.
@@ -148,21 +188,20 @@ func (f *formatter) date(raw string, xf int) string {
 	if timeOnly {
 		v -= math.Floor(v)
 	}
-	nf := f.styles.format(xf)
-	if layout, ok := nf.defaultDate(); ok {
-		return f.iso(v, layout)
+	nf := f.format(xf)
+	if nf.isISO {
+		return f.iso(v, nf.iso)
 	}
-	if nf.code == "" || strings.EqualFold(nf.code, "General") || nf.code == "@" {
+	if nf.general || nf.code == "@" {
 		return f.iso(v, isoByValue)
 	}
-	return f.formatCode(nf.code, v)
+	return f.formatCode(nf, v)
 }
 
 // text shows a text cell, which only a format's text section changes.
 func (f *formatter) text(s string, xf int) string {
-	secs := f.parse(f.styles.format(xf).code)
-	if i := textSection(secs); i >= 0 {
-		return secs[i].text(s)
+	if nf := f.format(xf); nf.text >= 0 {
+		return nf.secs[nf.text].text(s)
 	}
 	return s
 }
@@ -179,12 +218,11 @@ func (f *formatter) parse(code string) []fmtSection {
 	return secs
 }
 
-// formatCode shows a number with a format code: the section for its value, rendered.
-func (f *formatter) formatCode(code string, v float64) string {
-	secs := f.parse(code)
-	numeric := secs
-	if i := textSection(secs); i >= 0 {
-		numeric = secs[:i]
+// formatCode shows a number with a format: the section for its value, rendered.
+func (f *formatter) formatCode(nf *xfFormat, v float64) string {
+	numeric := nf.secs
+	if nf.text >= 0 {
+		numeric = nf.secs[:nf.text]
 	}
 	if len(numeric) == 0 {
 		return general(v)

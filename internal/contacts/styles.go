@@ -2,9 +2,13 @@ package contacts
 
 import (
 	"encoding/xml"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/mla-initiative/herald/internal/problem"
 )
 
 // styleSheet is what herald needs of a workbook's styles: the number format of each
@@ -13,13 +17,6 @@ type styleSheet struct {
 	xfs []numFormat
 	// textChanging has the styles whose format shows text otherwise than as it is.
 	textChanging map[int]bool
-}
-
-func (s *styleSheet) format(xf int) numFormat {
-	if xf < 0 || xf >= len(s.xfs) {
-		return numFormat{}
-	}
-	return s.xfs[xf]
 }
 
 // changesText reports whether cells of style xf show text otherwise than as it is (once
@@ -55,6 +52,13 @@ func (p *xlsxPackage) readStyles() (*styleSheet, error) {
 			code := attrValue(e, "formatCode")
 			if c16 := attrValue(e, "formatCode16"); c16 != "" {
 				code = c16
+			}
+			if n := utf8.RuneCountInString(code); n > maxNumFmtChars {
+				return problem.Problem{
+					Where:   p.name,
+					Message: fmt.Sprintf("its part %s defines number format %d, %q, of %s characters, more than the %d Excel allows in a format", p.stylesPath, id, shorten(code), thousands(n), maxNumFmtChars),
+					Hints:   []string{hintExcelLimit},
+				}
 			}
 			custom[id] = code
 		case "xf":

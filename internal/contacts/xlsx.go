@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mla-initiative/herald/internal/problem"
 
@@ -83,7 +84,7 @@ func readXLSX(ra io.ReaderAt, size int64, name, sheet string, limit int64) (*Tab
 		all := append([]string{target.name}, others...)
 		t.Warnings = append(t.Warnings, problem.Problem{
 			Where:   name,
-			Message: fmt.Sprintf("the sheet read is %q, the first of %d (%s)", target.name, len(all), strings.Join(all, ", ")),
+			Message: fmt.Sprintf("the sheet read is %q, the first of %d (%s)", shorten(target.name), len(all), listNames(all)),
 			Hints:   []string{"to read another sheet, use --sheet with its name"},
 		})
 	}
@@ -355,6 +356,11 @@ func cellProblem(t *Table, err error) error {
 
 // partProblem names a part of the package that goes over a limit or cannot be read.
 func (p *xlsxPackage) partProblem(part string, err error) error {
+	var named problem.Problem
+	if errors.As(err, &named) {
+		// The part's reader has said what is wrong.
+		return named
+	}
 	var le *limitError
 	if errors.As(err, &le) {
 		return problem.Problem{Where: p.name, Message: fmt.Sprintf("its part %s %s", part, le.msg), Hints: []string{hintTooMuch}}
@@ -491,7 +497,9 @@ func openPackage(zr *zip.Reader, name string, limit int64) (*xlsxPackage, error)
 				Hints:   []string{"check that it is the right file; a genuine contacts workbook this large can be saved as CSV UTF-8 instead"},
 			}
 		}
-		p.files[partKey(f.Name)] = f
+		if err := p.addEntry(f); err != nil {
+			return nil, err
+		}
 	}
 	if _, ok := p.files["mimetype"]; ok {
 		if _, ok := p.files["content.xml"]; ok {
@@ -508,11 +516,8 @@ func openPackage(zr *zip.Reader, name string, limit int64) (*xlsxPackage, error)
 		if err != nil {
 			return nil, p.partProblem("_rels/.rels", err)
 		}
-		for _, r := range rels {
-			if r.is("officeDocument") {
-				wbPath = r.path
-				break
-			}
+		if r, ok := rels.first("officeDocument"); ok {
+			wbPath = r.path
 		}
 	}
 	if _, ok := p.files[partKey(wbPath)]; !ok {
@@ -524,8 +529,14 @@ func openPackage(zr *zip.Reader, name string, limit int64) (*xlsxPackage, error)
 	}
 	type sheetEntry struct{ name, state, id string }
 	var entries []sheetEntry
+	// What herald reads of the workbook comes before the end of its list of sheets (the
+	// elements of a workbook come in the order of its schema): the rest, such as defined
+	// names, is only scanned for the limits.
 	err := p.walkXML(wbPath, func(e xml.StartElement, depth int, end bool) error {
 		if end {
+			if e.Name.Local == "sheets" {
+				return errEnough
+			}
 			return nil
 		}
 		switch e.Name.Local {
@@ -533,7 +544,15 @@ func openPackage(zr *zip.Reader, name string, limit int64) (*xlsxPackage, error)
 			if len(entries) == maxSheets {
 				return &limitError{fmt.Sprintf("lists more than %s sheets, more than herald reads", thousands(maxSheets))}
 			}
-			entries = append(entries, sheetEntry{attrValue(e, "name"), attrValue(e, "state"), attrValue(e, "id")})
+			name := attrValue(e, "name")
+			if n := utf8.RuneCountInString(name); n > maxSheetName {
+				return problem.Problem{
+					Where:   p.name,
+					Message: fmt.Sprintf("its part %s names sheet %d %q, of %s characters, more than the %d herald reads (Excel allows 31)", wbPath, len(entries)+1, shorten(name), thousands(n), maxSheetName),
+					Hints:   []string{"rename the sheet in Excel or LibreOffice, or copy the contacts to a new workbook"},
+				}
+			}
+			entries = append(entries, sheetEntry{name, attrValue(e, "state"), attrValue(e, "id")})
 		case "workbookPr":
 			v := attrValue(e, "date1904")
 			p.date1904 = v == "1" || v == "true"
@@ -544,19 +563,17 @@ func openPackage(zr *zip.Reader, name string, limit int64) (*xlsxPackage, error)
 		return nil, p.partProblem(wbPath, err)
 	}
 	relsPath := path.Join(path.Dir(wbPath), "_rels", path.Base(wbPath)+".rels")
-	var rels []relationship
+	var rels relationships
 	if _, ok := p.files[partKey(relsPath)]; ok {
 		if rels, err = p.rels(relsPath, path.Dir(wbPath)); err != nil {
 			return nil, p.partProblem(relsPath, err)
 		}
 	}
-	for _, r := range rels {
-		switch {
-		case r.is("sharedStrings") && p.sstPath == "":
-			p.sstPath = r.path
-		case r.is("styles") && p.stylesPath == "":
-			p.stylesPath = r.path
-		}
+	if r, ok := rels.first("sharedStrings"); ok {
+		p.sstPath = r.path
+	}
+	if r, ok := rels.first("styles"); ok {
+		p.stylesPath = r.path
 	}
 	// Programs that write no relationships for them still put them there, and excelize
 	// read them there.
@@ -577,12 +594,9 @@ func openPackage(zr *zip.Reader, name string, limit int64) (*xlsxPackage, error)
 	}
 	for _, s := range entries {
 		info := sheetInfo{name: s.name, hidden: s.state == "hidden" || s.state == "veryHidden", chart: true}
-		for _, r := range rels {
-			if r.id == s.id {
-				info.path = r.path
-				info.chart = !r.is("worksheet")
-				break
-			}
+		if r, ok := rels.byID[s.id]; ok {
+			info.path = r.path
+			info.chart = !r.is("worksheet")
 		}
 		p.sheets = append(p.sheets, info)
 	}
@@ -623,21 +637,21 @@ func (p *xlsxPackage) choose(sheet string) (sheetInfo, []string, error) {
 		if len(found) != 1 {
 			return sheetInfo{}, nil, problem.Problem{
 				Where:   p.name,
-				Message: fmt.Sprintf("no sheet named %q (sheets: %s)", sheet, strings.Join(names, ", ")),
+				Message: fmt.Sprintf("no sheet named %q (sheets: %s)", shorten(sheet), listNames(names)),
 				Hints:   []string{"use --sheet with one of them"},
 			}
 		}
 		if found[0].chart {
 			return sheetInfo{}, nil, problem.Problem{
 				Where:   p.name,
-				Message: fmt.Sprintf("sheet %q is a chart, not a table of contacts", found[0].name),
+				Message: fmt.Sprintf("sheet %q is a chart, not a table of contacts", shorten(found[0].name)),
 				Hints:   []string{"use --sheet with the name of a worksheet"},
 			}
 		}
 	}
 	s := found[0]
 	if _, ok := p.files[partKey(s.path)]; !ok {
-		return sheetInfo{}, nil, damaged(p.name, fmt.Errorf("the part of sheet %q is missing", s.name))
+		return sheetInfo{}, nil, damaged(p.name, fmt.Errorf("the part of sheet %q is missing", shorten(s.name)))
 	}
 	if sheet == "" {
 		return s, worksheets[1:], nil
@@ -654,28 +668,59 @@ type relationship struct {
 // Transitional or the Strict namespace.
 func (r relationship) is(kind string) bool { return strings.HasSuffix(r.typ, "/"+kind) }
 
-// rels reads a relationships part, resolving internal targets against dir.
-func (p *xlsxPackage) rels(name, dir string) ([]relationship, error) {
-	var rels []relationship
-	err := p.walkXML(name, func(e xml.StartElement, depth int, end bool) error {
+// relationships are the internal relationships of a part, in the order of the part.
+type relationships struct {
+	list []relationship
+	byID map[string]relationship // the first of each Id
+}
+
+// first returns the first relationship of a type (see relationship.is).
+func (rs relationships) first(kind string) (relationship, bool) {
+	for _, r := range rs.list {
+		if r.is(kind) {
+			return r, true
+		}
+	}
+	return relationship{}, false
+}
+
+// rels reads a relationships part, resolving internal targets against dir. The part
+// holds at most maxRelElements elements, so that it is read in linear time and little
+// memory whatever it holds.
+func (p *xlsxPackage) rels(name, dir string) (relationships, error) {
+	rs := relationships{byID: map[string]relationship{}}
+	err := p.walkXMLLimit(name, maxRelElements, func(e xml.StartElement, depth int, end bool) error {
 		if end || e.Name.Local != "Relationship" || attrValue(e, "TargetMode") == "External" {
 			return nil
 		}
-		rels = append(rels, relationship{id: attrValue(e, "Id"), typ: attrValue(e, "Type"), path: resolvePart(dir, attrValue(e, "Target"))})
+		r := relationship{id: attrValue(e, "Id"), typ: attrValue(e, "Type"), path: resolvePart(dir, attrValue(e, "Target"))}
+		rs.list = append(rs.list, r)
+		if _, ok := rs.byID[r.id]; !ok {
+			rs.byID[r.id] = r
+		}
 		return nil
 	})
-	return rels, err
+	return rs, err
 }
 
 // walkXML reads a part herald decodes itself, first through the preflight scanner so
 // that encoding/xml never meets a part over the limits, calling visit with each start
 // element and (end set) each end element.
 func (p *xlsxPackage) walkXML(name string, visit func(e xml.StartElement, depth int, end bool) error) error {
+	return p.walkXMLLimit(name, maxElements, visit)
+}
+
+// errEnough, returned by a visitor of walkXML, stops the decoding of the part without
+// an error.
+var errEnough = errors.New("enough")
+
+// walkXMLLimit is walkXML for a part of at most limit elements.
+func (p *xlsxPackage) walkXMLLimit(name string, limit int, visit func(e xml.StartElement, depth int, end bool) error) error {
 	rc, err := p.open(name)
 	if err != nil {
 		return err
 	}
-	x := newXMLScan(rc, maxElements)
+	x := newXMLScan(rc, limit)
 	for err == nil {
 		err = x.next()
 	}
@@ -705,6 +750,9 @@ func (p *xlsxPackage) walkXML(name string, visit func(e xml.StartElement, depth 
 			err = visit(xml.StartElement{Name: t.Name}, depth, true)
 			depth--
 		}
+		if err == errEnough {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -717,6 +765,56 @@ func (p *xlsxPackage) open(name string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("no part %s", name)
 	}
 	return f.Open()
+}
+
+// addEntry adds a file of the zip package to p.files, refusing a name that another
+// entry already has once cleaned as partKey cleans it, or that points outside the
+// package: herald would read one copy and another program perhaps the other.
+func (p *xlsxPackage) addEntry(f *zip.File) error {
+	name := strings.ReplaceAll(f.Name, `\`, "/")
+	outside := strings.HasPrefix(name, "/") || len(name) >= 2 && name[1] == ':'
+	for seg := range strings.SplitSeq(name, "/") {
+		outside = outside || seg == ".."
+	}
+	if outside {
+		return problem.Problem{
+			Where:   p.name,
+			Message: fmt.Sprintf("cannot be read: its zip package holds a file named %q, a name outside the package (absolute, or with \"..\"), which no sound workbook has", shorten(f.Name)),
+			Hints:   []string{hintDamaged},
+		}
+	}
+	key := partKey(name)
+	if strings.HasSuffix(name, "/") {
+		// A folder: nothing is read from it.
+		if _, ok := p.files[key]; !ok {
+			p.files[key] = f
+		}
+		return nil
+	}
+	if other, ok := p.files[key]; ok && !strings.HasSuffix(other.Name, "/") {
+		msg := fmt.Sprintf("cannot be read: its zip package holds two files named %q, and programs differ on which one they read", shorten(f.Name))
+		if other.Name != f.Name {
+			msg = fmt.Sprintf("cannot be read: its zip package holds files named %q and %q, one name to a workbook, and programs differ on which one they read", shorten(other.Name), shorten(f.Name))
+		}
+		return problem.Problem{Where: p.name, Message: msg, Hints: []string{hintDamaged}}
+	}
+	p.files[key] = f
+	return nil
+}
+
+// listNames lists names from the file, each shortened, up to 5 of them, then how many
+// more.
+func listNames(names []string) string {
+	const most = 5
+	var parts []string
+	for _, n := range names[:min(len(names), most)] {
+		parts = append(parts, shorten(n))
+	}
+	s := strings.Join(parts, ", ")
+	if len(names) > most {
+		s += fmt.Sprintf(" and %s more", thousands(len(names)-most))
+	}
+	return s
 }
 
 // partKey is how a part is found whatever case and slashes the package spells it with.
