@@ -238,7 +238,7 @@ func (r *rendering) body(m *message.Message) error {
 	if l := r.v.layout; l != nil {
 		buf.WriteString(l.foot)
 	}
-	m.HTML = buf.String()
+	m.HTML = lfOnly(buf.String())
 	if strings.Contains(m.HTML, "ZgotmplZ") && len(r.v.unset) == 0 {
 		// html/template puts this in place of a value it refuses in an attribute, such as
 		// a link from a cell starting with javascript: or data:. (A fact still to be set
@@ -250,7 +250,7 @@ func (r *rendering) body(m *message.Message) error {
 	if err := r.v.text.Execute(buf, r.row); err != nil {
 		return fmt.Errorf("%s: %s", r.v.text.Name(), execError(err))
 	}
-	m.Text = tidy(buf.Bytes())
+	m.Text = lfOnly(tidy(buf.Bytes()))
 	return nil
 }
 
@@ -384,4 +384,14 @@ func collapseSpaces(s string) string {
 
 func isASCIISpace(c rune) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// lfOnly ends every line with LF alone, as the files and cells the body is made of are read:
+// a carriage return that a value still held would be read as a line end by some mail
+// programs and not by others.
+func lfOnly(s string) string {
+	if strings.IndexByte(s, '\r') < 0 {
+		return s
+	}
+	return strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s)
 }
