@@ -1,9 +1,11 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/url"
 	"os"
@@ -749,8 +751,10 @@ func (c *checker) checkFactNames(set map[string]string) {
 }
 
 // checkShadowedCopy warns when a built-in template is used although a folder of the same
-// name lies in templates/ beside the workbook or here, as herald init makes them: the user
-// has probably edited that copy and expects it to be sent.
+// name lies in templates/ beside the workbook or here, as herald init makes them, and that
+// folder differs from the built-in: the user has probably edited that copy and expects it to
+// be sent. An unedited copy (or herald's own source tree) sends the same text, so it is no
+// cause for a warning.
 func (c *checker) checkShadowedCopy(in Inputs) {
 	name := in.Template
 	if name == "" {
@@ -762,13 +766,67 @@ func (c *checker) checkShadowedCopy(in Inputs) {
 	}
 	for _, dir := range dirs {
 		copyDir := filepath.Join(dir, "templates", name)
-		if st, err := os.Stat(copyDir); err == nil && st.IsDir() {
+		if st, err := os.Stat(copyDir); err == nil && st.IsDir() && !sameAsBuiltin(copyDir, name) {
 			c.add(problem.Warningf(name, fmt.Sprintf("the built-in template %s is used, not the folder %s", name, copyDir),
 				fmt.Sprintf("to send the folder's text, give --template %s (or template = %q in herald.toml)", copyDir, filepath.ToSlash(copyDir))))
 			return
 		}
 	}
 }
+
+// sameAsBuiltin reports whether the folder dir holds exactly the files of the built-in
+// template name with the same text. Line endings are compared loosely, since a checkout or
+// an editor on Windows may have turned LF into CRLF without changing a word.
+func sameAsBuiltin(dir, name string) bool {
+	builtin, err := templates.Folder(name)
+	if err != nil {
+		return false
+	}
+	want := map[string][]byte{}
+	err = fs.WalkDir(builtin, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(builtin, p)
+		want[p] = data
+		return err
+	})
+	if err != nil {
+		return false
+	}
+	copied := os.DirFS(dir)
+	seen := 0
+	err = fs.WalkDir(copied, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		builtinData, ok := want[p]
+		// Only a regular file is read: a pipe or device would block, a link is an edit.
+		if !ok || !d.Type().IsRegular() {
+			return errDiffers
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		// A template file larger than any built-in one cannot match; do not read it.
+		if info.Size() > int64(2*len(builtinData)+64) {
+			return errDiffers
+		}
+		data, err := fs.ReadFile(copied, p)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), bytes.ReplaceAll(builtinData, []byte("\r\n"), []byte("\n"))) {
+			return errDiffers
+		}
+		seen++
+		return nil
+	})
+	return err == nil && seen == len(want)
+}
+
+var errDiffers = errors.New("differs from the built-in template")
 
 // languageCode reports whether a Language cell holds a language code, such as fr, fr-BE or
 // es-419, as message.<code>.md files are named.

@@ -82,3 +82,64 @@ func TestInitWritesFacts(t *testing.T) {
 		t.Errorf("facts.toml: %v\n%s", err, data)
 	}
 }
+
+// TestSameAsBuiltin: only a copy with exactly the built-in's files and words counts as
+// unedited; anything else, including a file that cannot be read without blocking, counts as
+// an edit, so that the warning about a shadowed copy is shown.
+func TestSameAsBuiltin(t *testing.T) {
+	const name = "invitation"
+	cases := []struct {
+		desc   string
+		change func(t *testing.T, dir string)
+		same   bool
+	}{
+		{"unedited copy", func(*testing.T, string) {}, true},
+		{"CRLF line endings", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "message.md")
+			data, _ := os.ReadFile(p)
+			write(t, p, strings.ReplaceAll(string(data), "\n", "\r\n"))
+		}, true},
+		{"one word changed", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "message.fr.md")
+			data, _ := os.ReadFile(p)
+			write(t, p, strings.Replace(string(data), "Conférence", "Conference", 1))
+		}, false},
+		{"a variant added", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "message.de.md"), "Subject: x\n\nHallo\n")
+		}, false},
+		{"a variant removed", func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, "message.es.md")); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"a pipe in place of a variant", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "message.es.md")
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := mkfifo(p); err != nil {
+				t.Skip("no named pipes here:", err)
+			}
+		}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.desc, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := Init(dir); err != nil {
+				t.Fatal(err)
+			}
+			copyDir := filepath.Join(dir, "templates", name)
+			tc.change(t, copyDir)
+			if got := sameAsBuiltin(copyDir, name); got != tc.same {
+				t.Errorf("sameAsBuiltin = %v, want %v", got, tc.same)
+			}
+		})
+	}
+}
+
+func write(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
