@@ -45,6 +45,19 @@ const wordMax = 75
 // folds it (before a word that would pass about 72 characters), except that it never
 // folds before the first word. Every space in value must be one where a line may fold.
 func appendHeader(dst []byte, key, value string) []byte {
+	return appendFolded(dst, key, value, false)
+}
+
+// appendAddressList writes a header of addresses, where a fold may come right after the
+// colon: an address too long for the header's first line then starts the next one, so that
+// only one longer than a whole line passes 78 characters (RFC 5322 §2.1.1 allows up to 998
+// for what cannot be folded). Every reader skips that white space in an address list;
+// Message-ID is not folded so, since Python's email then keeps the space in the ID.
+func appendAddressList(dst []byte, key, value string) []byte {
+	return appendFolded(dst, key, value, true)
+}
+
+func appendFolded(dst []byte, key, value string, foldFirst bool) []byte {
 	const maxLen = 76
 	start := len(dst)
 	dst = append(dst, key...)
@@ -53,7 +66,7 @@ func appendHeader(dst []byte, key, value string) []byte {
 	for rest, more, first := value, true, true; more; first = false {
 		var word string
 		word, rest, more = strings.Cut(rest, " ")
-		if charLength-len(word) <= 1 && !first {
+		if !first && charLength-len(word) <= 1 || first && foldFirst && len(key)+2+len(word) > 78 {
 			dst = append(dst, "\r\n "...)
 			charLength = maxLen - 3
 		}
@@ -101,7 +114,7 @@ func appendAddressHeader(dst []byte, key string, addrs []message.Address) []byte
 		}
 		value = appendAddress(value, a, room)
 	}
-	return appendHeader(dst, key, string(value))
+	return appendAddressList(dst, key, string(value))
 }
 
 // appendAddress writes one mailbox; room is the longest first encoded word.

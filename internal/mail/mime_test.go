@@ -244,7 +244,11 @@ func checkDecoded(t *testing.T, m *message.Message, data []byte, structure strin
 		}
 	}
 	for i, line := range strings.Split(string(data[:headerEnd]), "\r\n") {
-		if len(line) > 78 {
+		// Only an address longer than a line may pass 78 characters, alone on a
+		// continuation line, or a message ID, since neither can be folded.
+		unfoldable := strings.HasPrefix(line, " ") && !strings.Contains(line[1:], " ") ||
+			strings.HasPrefix(line, "Message-ID: ") && !strings.Contains(line[len("Message-ID: "):], " ")
+		if len(line) > 78 && !unfoldable {
 			t.Errorf("header line %d is %d characters long: %q", i+1, len(line), line)
 		}
 	}

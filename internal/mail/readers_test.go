@@ -257,6 +257,10 @@ func FuzzAcceptedAddressesWrite(f *testing.F) {
 	f.Add(strings.Repeat("Ж", 500)+" <long@example.org>", "  a  b  ", "=?UTF-8?q?x?=.pdf")
 	f.Add("(comment) jean@justice.example (Jean)", "=?utf-8?q?=0D=0AX-Evil:_1?=", "../../etc/passwd")
 	f.Add("info@justiz.bücher.example", "Приглашение — 签署会议", "会议议程.pdf")
+	// Addresses around the length where "Reply-To: <addr>" passes 78 characters, and the
+	// longest SMTP allows.
+	f.Add("<0@"+strings.Repeat("0", 62)+".0a>", "0", "0")
+	f.Add(strings.Repeat("a", 64)+"@"+strings.Repeat("b", 63)+"."+strings.Repeat("c", 63)+"."+strings.Repeat("d", 53)+".example", "x", "a.pdf")
 	f.Fuzz(func(t *testing.T, list, subject, fileName string) {
 		to, _, err := message.ParseList(list)
 		if err != nil || len(to) == 0 {
