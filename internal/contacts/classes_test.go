@@ -237,6 +237,40 @@ func TestReadDamagedSheet(t *testing.T) {
 			want:  "contacts.xlsx: Contacts, row 1: cannot be read: row 1 comes after row 1 in the file",
 		},
 		{
+			// The scan must see the rows excelize reads: elements out of their places
+			// are refused, whichever they are.
+			name:  "a second sheetData",
+			sheet: `<worksheet xmlns="` + mainNS + `"><sheetData>` + header + `</sheetData><sheetData><row r="2"><c r="A2" t="s"><v>1</v></c></row></sheetData></worksheet>`,
+			want:  "contacts.xlsx: Contacts: cannot be read: the worksheet holds a second sheetData element",
+		},
+		{
+			name:  "a sheetData inside a row",
+			sheet: `<worksheet xmlns="` + mainNS + `"><sheetData>` + header + `<row r="2"><sheetData/><c r="A2" t="s"><v>1</v></c></row></sheetData></worksheet>`,
+			want:  "contacts.xlsx: Contacts, row 2: cannot be read: the worksheet holds a second sheetData element",
+		},
+		{
+			name:  "a row inside a cell",
+			sheet: `<worksheet xmlns="` + mainNS + `"><sheetData>` + header + `<row r="2"><c r="A2" t="s"><v>1</v><row r="3"/></c></row></sheetData></worksheet>`,
+			want:  "contacts.xlsx: Contacts!A2: cannot be read: a row inside row 2",
+		},
+		{
+			name:  "a row inside a row",
+			sheet: `<worksheet xmlns="` + mainNS + `"><sheetData>` + header + `<row r="2"><row r="3"><c r="A3" t="s"><v>1</v></c></row></row></sheetData></worksheet>`,
+			want:  "contacts.xlsx: Contacts, row 2: cannot be read: a row inside row 2",
+		},
+		{
+			name:  "a cell outside any row",
+			sheet: `<worksheet xmlns="` + mainNS + `"><sheetData>` + header + `<c r="A2" t="s"><v>1</v></c></sheetData></worksheet>`,
+			want:  "contacts.xlsx: Contacts, row 1: cannot be read: a cell after this row lies outside any row",
+		},
+		{
+			// A cell end that closes a cell the scan never opened: what the cell before
+			// it held must not count for it (it once made the reader index column -1).
+			name:  "a cell wrapping a row",
+			sheet: `<worksheet xmlns="` + mainNS + `"><sheetData>` + header + `<c><row r="2"><sheetData/></row></c><c r="B2"><f>1</f></c></sheetData></worksheet>`,
+			want:  "contacts.xlsx: Contacts, row 1: cannot be read: a cell after this row lies outside any row",
+		},
+		{
 			name:  "cells out of order",
 			sheet: `<worksheet xmlns="` + mainNS + `"><sheetData><row r="1"><c r="B1" t="s"><v>0</v></c><c r="A1" t="s"><v>1</v></c></row></sheetData></worksheet>`,
 			want:  "contacts.xlsx: Contacts!A1: cannot be read: this cell comes after B1 in the file",

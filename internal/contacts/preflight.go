@@ -93,14 +93,15 @@ const (
 // With out set, it writes out the repaired copy of the part that scan.repair asked for.
 func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sheetScan, error) {
 	var (
-		s           sheetScan
-		x           = newXMLScan(r, maxSheetElements)
-		inSheetData bool
-		row         int // the current row, 0 before the first
-		inRow       bool
-		col         = -1 // the current cell's column, 0-based
-		width       int  // one more than the last column of the current row
-		area, cells int
+		s            sheetScan
+		x            = newXMLScan(r, maxSheetElements)
+		inSheetData  bool
+		sawSheetData bool
+		row          int // the current row, 0 before the first
+		inRow        bool
+		col          = -1 // the current cell's column, 0-based
+		width        int  // one more than the last column of the current row
+		area, cells  int
 
 		inCell                  bool
 		kind                    cellKind
@@ -153,12 +154,22 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 		level = x.level
 		switch string(x.name()) {
 		case "sheetData":
+			// excelize stops at the first sheetData's end and reads rows anywhere in
+			// it: a second one, or rows and cells out of their places, would make the
+			// scan and excelize see different rows, so they are refused.
+			if start && sawSheetData {
+				return fail(here(), "cannot be read: the worksheet holds a second sheetData element")
+			}
+			sawSheetData = sawSheetData || start
 			inSheetData = start && x.kind == tagStart
 		case "row":
 			if !inSheetData {
 				break
 			}
 			if start {
+				if inRow {
+					return fail(here(), "cannot be read: a row inside row %d", row)
+				}
 				n := row + 1
 				if v, ok := x.attr("r"); ok {
 					var valid bool
@@ -180,7 +191,7 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 				}
 				inRow = x.kind == tagStart
 			}
-			if end || x.kind == tagEmpty {
+			if end && inRow || x.kind == tagEmpty {
 				inRow = false
 				area += width
 				if area > maxSheetArea {
@@ -189,6 +200,9 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 			}
 		case "c":
 			if !inRow {
+				if start && inSheetData {
+					return fail(cellPos{row: row, col: -1}, "cannot be read: a cell after this row lies outside any row")
+				}
 				break
 			}
 			if start {
@@ -233,7 +247,7 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 				inV, inIs, inR, inRPh = false, false, false, false
 				inCell = x.kind == tagStart
 			}
-			if end || x.kind == tagEmpty {
+			if end && inCell || x.kind == tagEmpty {
 				inCell = false
 				content, size := vText > 0, vBytes
 				switch kind {
