@@ -364,10 +364,8 @@ func withholdShared(p *plan.Plan, sp *Selection, mailed map[string]string, state
 		}
 		var shared []SharedAddress
 		var keys []string
-		all := 0
 		for _, list := range [][]message.Address{it.To, it.Cc} {
 			for _, a := range list {
-				all++
 				k := a.Key()
 				if row, ok := it.MailedBy[k]; ok {
 					shared = append(shared, SharedAddress{a.Addr, fmt.Sprintf("row %d of this sheet", row)})
