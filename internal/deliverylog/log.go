@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 var unsafeFileChars = regexp.MustCompile(`[^\p{L}\p{N}._-]+`)
@@ -477,13 +478,11 @@ func cutText(s string) string {
 		return s
 	}
 	n := maxText
-	for n > 0 && !utf8RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n] + fmt.Sprintf(" [cut by herald: %d bytes in all]", len(s))
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 func cloneList(s []string) []string {
 	if len(s) == 0 {
