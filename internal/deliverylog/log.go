@@ -290,16 +290,7 @@ func (l *Log) Attempt(r Record) error {
 // Attempt, Sync or Close. r.Type is set to "outcome"; a zero r.Time is set to now.
 func (l *Log) Outcome(r Record) error {
 	r.Type = TypeOutcome
-	if err := check(&r); err != nil {
-		return err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, err := l.addLocked(&r); err != nil {
-		return err
-	}
-	l.drainLocked()
-	return l.err
+	return l.addUnsynced(r)
 }
 
 // Note records what herald inbox found, how far it read a folder, or a copy filed by
@@ -312,6 +303,12 @@ func (l *Log) Note(r Record) error {
 	default:
 		return fmt.Errorf("record %q: not a type Note writes", r.Type)
 	}
+	return l.addUnsynced(r)
+}
+
+// addUnsynced adds r and hands it to the operating system without waiting for an fsync:
+// only an attempt must be durable before its message goes out.
+func (l *Log) addUnsynced(r Record) error {
 	if err := check(&r); err != nil {
 		return err
 	}
