@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"testing"
-	"time"
 )
 
 const benchRows = 10_000
@@ -143,30 +142,17 @@ func TestReadMemory(t *testing.T) {
 	path := writeBenchXLSX(t)
 	runtime.GC()
 	base := heapObjects()
-	peak := base
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				peak = max(peak, heapObjects())
-			}
-		}
-	}()
-	tb, err := Read(path, Options{})
-	close(done)
-	<-stopped
+	var (
+		tb  *Table
+		err error
+	)
+	growth := peakHeap(func() { tb, err = Read(path, Options{}) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	runtime.GC()
 	kept := heapObjects() - base
-	if growth := peak - base; growth > 100<<20 {
+	if growth > 100<<20 {
 		t.Errorf("heap grew by %d MiB while reading; want well under 100 MiB", growth>>20)
 	}
 	// The rows hold about 10,000 × 10 strings of 20 bytes: 2 MiB of text, and as much again
@@ -174,7 +160,7 @@ func TestReadMemory(t *testing.T) {
 	if kept > 12<<20 {
 		t.Errorf("the table keeps %d MiB; want little more than its text", kept>>20)
 	}
-	t.Logf("heap: %.1f MiB at the peak, %.1f MiB kept", float64(peak-base)/(1<<20), float64(kept)/(1<<20))
+	t.Logf("heap: %.1f MiB at the peak, %.1f MiB kept", float64(growth)/(1<<20), float64(kept)/(1<<20))
 	runtime.KeepAlive(tb)
 }
 

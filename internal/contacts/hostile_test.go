@@ -893,8 +893,6 @@ func TestHostile(t *testing.T) {
 				t.Fatalf("got error %v\nwant one with %q", err, s.want)
 			case s.want != "" && len(withHints(err)) == len(err.Error()):
 				t.Errorf("got error %v without a hint", err)
-			case s.want != "" && !strings.Contains(withHints(err), s.want) && !strings.Contains(err.Error(), s.want):
-				t.Errorf("got error %v\nwant one with %q", withHints(err), s.want)
 			case s.check != nil:
 				if msg := s.check(tb); msg != "" {
 					t.Error(msg)
