@@ -209,22 +209,7 @@ func listUnmatched(w io.Writer, campaign, logPath string) error {
 		}
 		cells = append(cells, []string{date, r.Folder, strings.ReplaceAll(r.Nature, "_", " "), from, r.Subject, r.Reason})
 	}
-	widths := make([]int, len(cells[0]))
-	for _, row := range cells {
-		for i, v := range row {
-			row[i] = screen.CleanLine(v)
-			widths[i] = max(widths[i], screen.Width(row[i]))
-		}
-	}
-	for _, row := range cells {
-		for i, v := range row {
-			io.WriteString(w, v)
-			if i < len(row)-1 {
-				io.WriteString(w, strings.Repeat(" ", widths[i]-screen.Width(v)+2))
-			}
-		}
-		io.WriteString(w, "\n")
-	}
+	screen.WriteColumns(w, cells)
 	fmt.Fprintln(w, "\nLook at them in the mail program: a message about the campaign that herald cannot place is for a person to judge.")
 	return nil
 }

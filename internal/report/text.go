@@ -212,22 +212,7 @@ func (r *Report) writeAnswers(w *bufio.Writer) {
 	}
 	fmt.Fprintf(w, "\nFound in the mailbox by herald inbox (%d):\n", len(cells))
 	cells = append([][]string{{"ROW", "TO", "WHAT", "FROM", "DATE", "SUBJECT"}}, cells...)
-	widths := make([]int, len(cells[0]))
-	for _, row := range cells {
-		for i, v := range row {
-			row[i] = screen.CleanLine(v)
-			widths[i] = max(widths[i], screen.Width(row[i]))
-		}
-	}
-	for _, row := range cells {
-		for i, v := range row {
-			w.WriteString(v)
-			if i < len(row)-1 {
-				w.WriteString(strings.Repeat(" ", widths[i]-screen.Width(v)+2))
-			}
-		}
-		w.WriteByte('\n')
-	}
+	screen.WriteColumns(w, cells)
 }
 
 // sender is "Name <address>", or the address alone.

@@ -5,6 +5,7 @@
 package screen
 
 import (
+	"io"
 	"strings"
 	"unicode"
 
@@ -83,4 +84,31 @@ func Cut(s string, cols int) string {
 		n += w
 	}
 	return b.String() + "…"
+}
+
+// WriteColumns writes rows as a table: each cell cleaned to one line and padded to its
+// column's width, two spaces between columns.
+func WriteColumns(w io.Writer, rows [][]string) {
+	if len(rows) == 0 {
+		return
+	}
+	var widths []int
+	for _, row := range rows {
+		for i, v := range row {
+			row[i] = CleanLine(v)
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], Width(row[i]))
+		}
+	}
+	for _, row := range rows {
+		for i, v := range row {
+			io.WriteString(w, v)
+			if i < len(row)-1 {
+				io.WriteString(w, strings.Repeat(" ", widths[i]-Width(v)+2))
+			}
+		}
+		io.WriteString(w, "\n")
+	}
 }

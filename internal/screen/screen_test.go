@@ -1,6 +1,9 @@
 package screen
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestClean(t *testing.T) {
 	tests := []struct{ in, want, line string }{
@@ -41,5 +44,27 @@ func TestWidthAndCut(t *testing.T) {
 		if got := Cut(tt.in, 5); got != tt.cut5 || Width(got) > 5 {
 			t.Errorf("Cut(%q, 5) = %q, want %q", tt.in, got, tt.cut5)
 		}
+	}
+}
+
+func TestWriteColumns(t *testing.T) {
+	tests := []struct {
+		name string
+		rows [][]string
+		want string
+	}{
+		{"none", nil, ""},
+		{"aligned by the widest cell", [][]string{{"ROW", "TO"}, {"12", "a@example.org"}}, "ROW  TO\n12   a@example.org\n"},
+		{"wide characters count two columns", [][]string{{"東京", "x"}, {"ab", "y"}}, "東京  x\nab    y\n"},
+		{"a cell is cleaned to one line", [][]string{{"a\nb\x1b[31m", "z"}}, "a b [31m  z\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			WriteColumns(&b, tt.rows)
+			if b.String() != tt.want {
+				t.Errorf("got\n%q\nwant\n%q", b.String(), tt.want)
+			}
+		})
 	}
 }
