@@ -56,51 +56,29 @@ func checkCalls(tt *texttemplate.Template) []badCall {
 		if tree == nil || tree.Root == nil {
 			continue
 		}
-		var walk func(parse.Node)
-		walkPipe := func(p *parse.PipeNode) {
-			if p == nil {
-				return
-			}
-			for i, c := range p.Cmds {
-				if msg := callProblem(c, i > 0); msg != "" {
-					loc, _ := tree.ErrorContext(c)
-					bad = append(bad, badCall{line: lineOf(loc), message: msg})
-				}
-				for _, a := range c.Args {
-					walk(a)
-				}
-			}
-		}
-		walk = func(n parse.Node) {
+		inspect(tree.Root, func(n parse.Node) bool {
 			switch n := n.(type) {
-			case *parse.ListNode:
-				if n != nil {
-					for _, c := range n.Nodes {
-						walk(c)
+			case *parse.PipeNode:
+				for i, c := range n.Cmds {
+					if msg := callProblem(c, i > 0); msg != "" {
+						loc, _ := tree.ErrorContext(c)
+						bad = append(bad, badCall{line: lineOf(loc), message: msg})
 					}
 				}
-			case *parse.ActionNode:
-				walkPipe(n.Pipe)
-			case *parse.PipeNode:
-				walkPipe(n)
-			case *parse.ChainNode:
-				walk(n.Node)
-			case *parse.IfNode:
-				walkBranch(&n.BranchNode, walk)
 			case *parse.RangeNode:
 				// Every value of a letter is one text: {{range}} would only repeat something
 				// for each letter of a cell, or a number of times written in the template,
 				// which a template can make as large as to never end.
 				loc, _ := tree.ErrorContext(n)
 				bad = append(bad, badCall{line: lineOf(loc), message: "{{range}} has no use in a letter: every value is one text", hint: structureHint})
-			case *parse.WithNode:
-				walkBranch(&n.BranchNode, walk)
+				return false
 			case *parse.TemplateNode:
 				loc, _ := tree.ErrorContext(n)
 				bad = append(bad, badCall{line: lineOf(loc), message: "{{template}} has no use in a letter", hint: structureHint})
+				return false
 			}
-		}
-		walk(tree.Root)
+			return true
+		})
 	}
 	return bad
 }

@@ -159,25 +159,8 @@ func collectFields(tt *texttemplate.Template) []fieldRef {
 			loc, _ := tree.ErrorContext(n)
 			refs = append(refs, fieldRef{name: name, line: lineOf(loc)})
 		}
-		var walk func(n parse.Node)
-		walk = func(n parse.Node) {
+		inspect(tree.Root, func(n parse.Node) bool {
 			switch n := n.(type) {
-			case *parse.ListNode:
-				if n == nil {
-					return
-				}
-				for _, c := range n.Nodes {
-					walk(c)
-				}
-			case *parse.ActionNode:
-				walk(n.Pipe)
-			case *parse.PipeNode:
-				if n == nil {
-					return
-				}
-				for _, c := range n.Cmds {
-					walk(c)
-				}
 			case *parse.CommandNode:
 				if len(n.Args) >= 3 {
 					if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" {
@@ -188,38 +171,17 @@ func collectFields(tt *texttemplate.Template) []fieldRef {
 						}
 					}
 				}
-				for _, a := range n.Args {
-					walk(a)
-				}
 			case *parse.FieldNode:
 				add(n.Ident[0], n)
 			case *parse.VariableNode:
 				if len(n.Ident) > 1 && n.Ident[0] == "$" {
 					add(n.Ident[1], n)
 				}
-			case *parse.ChainNode:
-				walk(n.Node)
-			case *parse.IfNode:
-				walkBranch(&n.BranchNode, walk)
-			case *parse.RangeNode:
-				walkBranch(&n.BranchNode, walk)
-			case *parse.WithNode:
-				walkBranch(&n.BranchNode, walk)
-			case *parse.TemplateNode:
-				walk(n.Pipe)
 			}
-		}
-		walk(tree.Root)
+			return true
+		})
 	}
 	return refs
-}
-
-func walkBranch(b *parse.BranchNode, walk func(parse.Node)) {
-	walk(b.Pipe)
-	walk(b.List)
-	if b.ElseList != nil {
-		walk(b.ElseList)
-	}
 }
 
 // lineOf reads the line from "name:line:col".

@@ -236,49 +236,19 @@ func (w *usesWalker) field(name string, n parse.Node, g guards, optional bool, t
 // for every row and is executed once, when the folder is loaded.
 func readsData(tt *texttemplate.Template) bool {
 	found := false
-	var walk func(parse.Node)
-	walk = func(n parse.Node) {
-		if found || n == nil {
-			return
+	for _, tmpl := range tt.Templates() {
+		if tmpl.Tree == nil {
+			continue
 		}
-		switch n := n.(type) {
-		case *parse.ListNode:
-			if n == nil {
-				return
-			}
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *parse.ActionNode:
-			walk(n.Pipe)
-		case *parse.PipeNode:
-			if n == nil {
-				return
-			}
-			if len(n.Decl) > 0 {
+		inspect(tmpl.Tree.Root, func(n parse.Node) bool {
+			switch n := n.(type) {
+			case *parse.PipeNode:
+				found = found || len(n.Decl) > 0
+			case *parse.FieldNode, *parse.DotNode, *parse.VariableNode, *parse.ChainNode, *parse.TemplateNode, *parse.RangeNode:
 				found = true
 			}
-			for _, c := range n.Cmds {
-				walk(c)
-			}
-		case *parse.CommandNode:
-			for _, a := range n.Args {
-				walk(a)
-			}
-		case *parse.FieldNode, *parse.DotNode, *parse.VariableNode, *parse.ChainNode, *parse.TemplateNode:
-			found = true
-		case *parse.IfNode:
-			walkBranch(&n.BranchNode, walk)
-		case *parse.WithNode:
-			walkBranch(&n.BranchNode, walk)
-		case *parse.RangeNode:
-			found = true
-		}
-	}
-	for _, tmpl := range tt.Templates() {
-		if tmpl.Tree != nil {
-			walk(tmpl.Tree.Root)
-		}
+			return !found
+		})
 	}
 	return found
 }
@@ -287,34 +257,21 @@ func readsData(tt *texttemplate.Template) bool {
 // {{fact "letterhead"}}, call factHTML instead, which keeps the line breaks. Anywhere else
 // (piped into a function, inside an attribute) the fact is text.
 func markHTMLFacts(root parse.Node, values map[string]string) {
-	var walk func(parse.Node)
-	walk = func(n parse.Node) {
-		switch n := n.(type) {
-		case *parse.ListNode:
-			if n == nil {
-				return
-			}
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *parse.ActionNode:
-			p := n.Pipe
-			if len(p.Decl) == 0 && len(p.Cmds) == 1 && len(p.Cmds[0].Args) == 2 {
-				if id, ok := p.Cmds[0].Args[0].(*parse.IdentifierNode); ok && id.Ident == "fact" {
-					if s, ok := p.Cmds[0].Args[1].(*parse.StringNode); ok && strings.Contains(values[s.Text], "\n") {
-						id.Ident = "factHTML"
-					}
+	inspect(root, func(n parse.Node) bool {
+		a, ok := n.(*parse.ActionNode)
+		if !ok {
+			return true
+		}
+		p := a.Pipe
+		if len(p.Decl) == 0 && len(p.Cmds) == 1 && len(p.Cmds[0].Args) == 2 {
+			if id, ok := p.Cmds[0].Args[0].(*parse.IdentifierNode); ok && id.Ident == "fact" {
+				if s, ok := p.Cmds[0].Args[1].(*parse.StringNode); ok && strings.Contains(values[s.Text], "\n") {
+					id.Ident = "factHTML"
 				}
 			}
-		case *parse.IfNode:
-			walkBranch(&n.BranchNode, walk)
-		case *parse.WithNode:
-			walkBranch(&n.BranchNode, walk)
-		case *parse.RangeNode:
-			walkBranch(&n.BranchNode, walk)
 		}
-	}
-	walk(root)
+		return false
+	})
 }
 
 // inlineFacts replaces each call {{fact "name"}} of a parsed template by the fact's value,
@@ -323,56 +280,20 @@ func markHTMLFacts(root parse.Node, values map[string]string) {
 // escapes the value for where it stands, as it would the function's result. A call made
 // factHTML by markHTMLFacts, for a value of several lines, is left to the function.
 func inlineFacts(root parse.Node, values map[string]string) {
-	var walk func(parse.Node)
-	pipe := func(p *parse.PipeNode) {
-		if p == nil {
-			return
+	inspect(root, func(n parse.Node) bool {
+		c, ok := n.(*parse.CommandNode)
+		if !ok || len(c.Args) != 2 {
+			return true
 		}
-		for _, c := range p.Cmds {
-			if len(c.Args) == 2 {
-				if id, ok := c.Args[0].(*parse.IdentifierNode); ok && id.Ident == "fact" {
-					if s, ok := c.Args[1].(*parse.StringNode); ok {
-						v := values[s.Text]
-						c.Args = []parse.Node{&parse.StringNode{NodeType: parse.NodeString, Pos: s.Pos, Quoted: strconv.Quote(v), Text: v}}
-						continue
-					}
-				}
-			}
-			for _, a := range c.Args {
-				walk(a)
+		if id, ok := c.Args[0].(*parse.IdentifierNode); ok && id.Ident == "fact" {
+			if s, ok := c.Args[1].(*parse.StringNode); ok {
+				v := values[s.Text]
+				c.Args = []parse.Node{&parse.StringNode{NodeType: parse.NodeString, Pos: s.Pos, Quoted: strconv.Quote(v), Text: v}}
+				return false
 			}
 		}
-	}
-	walk = func(n parse.Node) {
-		switch n := n.(type) {
-		case *parse.ListNode:
-			if n == nil {
-				return
-			}
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *parse.ActionNode:
-			pipe(n.Pipe)
-		case *parse.PipeNode:
-			pipe(n)
-		case *parse.IfNode:
-			pipe(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.WithNode:
-			pipe(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.RangeNode:
-			pipe(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.TemplateNode:
-			pipe(n.Pipe)
-		}
-	}
-	walk(root)
+		return true
+	})
 }
 
 // factAction matches an action that prints a fact and nothing else.
