@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -271,6 +272,54 @@ func TestReadDamagedSheet(t *testing.T) {
 			want:  "contacts.xlsx: Contacts, row 1: cannot be read: a cell after this row lies outside any row",
 		},
 		{
+			name:  "a row outside sheetData",
+			sheet: `<worksheet xmlns="` + mainNS + `"><sheetPr>` + header + `</sheetPr><sheetData><row r="2"><c r="A2" t="s"><v>1</v></c></row></sheetData></worksheet>`,
+			want:  "contacts.xlsx: Contacts: cannot be read: a row lies outside the sheet's data (sheetData)",
+		},
+		{
+			// The scan reads UTF-8 only; excelize would decode the part in what it declares.
+			name:  "a part declared in UTF-16",
+			sheet: `<?xml version="1.0" encoding="UTF-16LE"?><worksheet/>`,
+			want:  `contacts.xlsx: Contacts: cannot be read: the worksheet is damaged (the part declares the encoding "UTF-16LE"`,
+		},
+		{
+			name:  "a document type declaration",
+			sheet: `<?xml version="1.0"?><!DOCTYPE x [<!-- " -->]><worksheet xmlns="` + mainNS + `"><sheetData>` + header + `</sheetData></worksheet>`,
+			want:  "contacts.xlsx: Contacts: cannot be read: the worksheet is damaged (the part has a document type declaration",
+		},
+		{
+			name:  "two attributes of one local name on a row",
+			sheet: `<worksheet xmlns="` + mainNS + `" xmlns:q="urn:q"><sheetData>` + header + `<row r="2" q:hidden="0" hidden="1"><c r="A2" t="s"><v>1</v></c></row></sheetData></worksheet>`,
+			want:  `contacts.xlsx: Contacts, row 2: cannot be read: a row after row 1 has two attributes called "hidden"`,
+		},
+		{
+			name:  "two attributes of one local name on a cell",
+			sheet: `<worksheet xmlns="` + mainNS + `" xmlns:q="urn:q"><sheetData>` + header + `<row r="2"><c r="A2" q:t="n" t="s"><v>1</v></c></row></sheetData></worksheet>`,
+			want:  `contacts.xlsx: Contacts!A2: cannot be read: a cell has two attributes called "t"`,
+		},
+		{
+			name:  "a character reference in an attribute",
+			sheet: `<worksheet xmlns="` + mainNS + `"><sheetData>` + header + `<row r="2"><c r="A2" t="&#115;"><v>1</v></c></row></sheetData></worksheet>`,
+			want:  `contacts.xlsx: Contacts!A2: cannot be read: a cell writes its attribute "t" with a character reference (&#115;)`,
+		},
+		{
+			name:  "two attributes of one local name on a merged range",
+			sheet: `<worksheet xmlns="` + mainNS + `" xmlns:q="urn:q"><sheetData>` + header + `</sheetData><mergeCells><mergeCell q:ref="A1:A1" ref="A1:B2"/></mergeCells></worksheet>`,
+			want:  `contacts.xlsx: Contacts: cannot be read: a merged range has two attributes called "ref"`,
+		},
+		{
+			name:  "a value inside a value",
+			sheet: `<worksheet xmlns="` + mainNS + `"><sheetData>` + header + `<row r="2"><c r="A2" t="s"><v>1<v>0</v></v></c></row></sheetData></worksheet>`,
+			want:  "contacts.xlsx: Contacts!A2: cannot be read: a value inside a value",
+		},
+		{
+			// Every string past Excel's limit counts, not only the first.
+			name:  "a second shared string past Excel's limit",
+			sst:   `<sst xmlns="` + mainNS + `"><si><t>Email</t></si><si><t>` + strings.Repeat("y", 40000) + `</t></si><si><t>` + strings.Repeat("y", 40000) + `</t></si></sst>`,
+			sheet: `<worksheet xmlns="` + mainNS + `"><sheetData>` + header + `<row r="2"><c r="A2" t="s"><v>2</v></c></row></sheetData></worksheet>`,
+			want:  "contacts.xlsx: Contacts!A2: holds more than 32,767 characters, the most a cell can hold in Excel",
+		},
+		{
 			name:  "cells out of order",
 			sheet: `<worksheet xmlns="` + mainNS + `"><sheetData><row r="1"><c r="B1" t="s"><v>0</v></c><c r="A1" t="s"><v>1</v></c></row></sheetData></worksheet>`,
 			want:  "contacts.xlsx: Contacts!A1: cannot be read: this cell comes after B1 in the file",
@@ -343,4 +392,55 @@ func FuzzReadXLSX(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Markup the scan once read otherwise than encoding/xml — a quote in a processing
+// instruction, spaces around a boolean — is read as excelize reads the rest of the cell:
+// the format applies, the hidden row is hidden.
+func TestReadMarkupAsXMLReadsIt(t *testing.T) {
+	tests := []struct {
+		name, sheet, want string
+		hidden            bool
+	}{
+		{
+			name:  "a quote in a processing instruction",
+			sheet: `<row r="2"><c r="A2" t="s"><v>6</v></c><?pi "?><c r="B2" s="1"><v>45336</v></c><?pi "?></row>`,
+			want:  `["a@example.org" "14/02/2024"]`,
+		},
+		{
+			name:   "a hidden row behind a quote in a processing instruction",
+			sheet:  `<?pi "?><row r="2" hidden="1"><c r="A2" t="s"><v>6</v></c><c r="B2" s="1"><v>45336</v></c></row><?pi "?>`,
+			want:   `["a@example.org" "14/02/2024"]`,
+			hidden: true,
+		},
+		{
+			name:   "spaces around hidden",
+			sheet:  `<row r="2" hidden=" 1 "><c r="A2" t="s"><v>6</v></c><c r="B2" s="1"><v>45336</v></c></row>`,
+			want:   `["a@example.org" "14/02/2024"]`,
+			hidden: true,
+		},
+		{
+			// A '>' in an attribute value ends no tag.
+			name:  "a '>' in an attribute",
+			sheet: `<row r="2"><c r="A2" t="s" x=">>"><v>6</v></c><c r="B2" s="1" y='a>b'><v>45336</v></c></row>`,
+			want:  `["a@example.org" "14/02/2024"]`,
+		},
+	}
+	header := `<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>`
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := workbookAt{workbook: "xl/workbook.xml", sheet: "xl/worksheets/sheet1.xml", sst: "xl/sharedStrings.xml", styles: "xl/styles.xml",
+				stylesBody: classStyles, sheetBody: header + tt.sheet, sstBody: classStrings}
+			tb, err := readBytes(t, w.build(t), "contacts.xlsx", Options{})
+			if err != nil {
+				t.Fatal(withHints(err))
+			}
+			if len(tb.Rows) != 1 {
+				t.Fatalf("got rows %v, want one", tb.Rows)
+			}
+			if got := fmt.Sprintf("%q", tb.Rows[0].Values); got != tt.want || tb.Rows[0].Hidden != tt.hidden {
+				t.Errorf("got %s hidden=%v, want %s hidden=%v", got, tb.Rows[0].Hidden, tt.want, tt.hidden)
+			}
+		})
+	}
 }

@@ -164,11 +164,17 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 			inSheetData = start && x.kind == tagStart
 		case "row":
 			if !inSheetData {
+				if start {
+					return fail(here(), "cannot be read: a row lies outside the sheet's data (sheetData)")
+				}
 				break
 			}
 			if start {
 				if inRow {
 					return fail(here(), "cannot be read: a row inside row %d", row)
+				}
+				if msg := x.unclearAttr("r", "hidden", "ht"); msg != "" {
+					return fail(cellPos{row: row + 1, col: -1}, "cannot be read: a row after row %d %s", row, msg)
 				}
 				n := row + 1
 				if v, ok := x.attr("r"); ok {
@@ -184,7 +190,7 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 					return fail(cellPos{row: n, col: -1}, "cannot be read: row %d comes after row %d in the file, not before it as in any sound workbook", n, row)
 				}
 				row, col, width = n, -1, 0
-				if h, _ := x.attr("hidden"); string(h) == "1" || string(h) == "true" {
+				if h, _ := x.attr("hidden"); string(bytes.TrimSpace(h)) == "1" || string(bytes.TrimSpace(h)) == "true" {
 					s.hidden = append(s.hidden, row)
 				} else if ht, ok := x.attr("ht"); ok && isZero(ht) {
 					s.hidden = append(s.hidden, row)
@@ -208,6 +214,9 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 			if start {
 				if inCell {
 					return fail(cellPos{row: row, col: col}, "cannot be read: a cell inside a cell")
+				}
+				if msg := x.unclearAttr("r", "s", "t"); msg != "" {
+					return fail(cellPos{row: row, col: col + 1}, "cannot be read: a cell %s", msg)
 				}
 				next := col + 1
 				if ref, ok := x.attr("r"); ok {
@@ -256,7 +265,7 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 						if sharedIndex < 0 || sharedIndex >= sst.count {
 							return s, &cellError{pos: cellPos{row: row, col: col}, msg: fmt.Sprintf("refers to shared string %d, which the workbook does not have (it has %d)", sharedIndex, sst.count), hint: hintDamaged}
 						}
-						if sharedIndex == sst.oversized {
+						if _, found := slices.BinarySearch(sst.oversized, sharedIndex); found {
 							return s, &cellError{pos: cellPos{row: row, col: col}, msg: fmt.Sprintf("holds more than %s characters, the most a cell can hold in Excel", thousands(maxCellChars)), hint: hintExcelLimit}
 						}
 						content, size = !sst.isEmpty(sharedIndex), int(sst.sizes[sharedIndex])
@@ -287,6 +296,9 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 				break
 			}
 			if start {
+				if inV {
+					return fail(cellPos{row: row, col: col}, "cannot be read: a value inside a value")
+				}
 				hasV = true
 				inV = x.kind == tagStart
 				vText = 0
@@ -333,6 +345,9 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 			}
 		case "mergeCell":
 			if start {
+				if msg := x.unclearAttr("ref"); msg != "" {
+					return fail(here(), "cannot be read: a merged range %s", msg)
+				}
 				if r, ok := parseRangeAttr(x); ok {
 					if len(s.merges) == maxMerges {
 						return s, &cellError{pos: cellPos{row: r.row1, col: r.col1}, msg: fmt.Sprintf("is one merged range too many: the sheet has more than %s, more than herald reads", thousands(maxMerges)), hint: hintTooMuch}
@@ -388,8 +403,8 @@ type sstInfo struct {
 	count int
 	// sizes are the strings' lengths as saved, in bytes (0 for an empty one).
 	sizes []uint32
-	// oversized is the first string longer than Excel allows, -1 if none.
-	oversized int
+	// oversized are the strings longer than Excel allows, in order.
+	oversized []int
 	repair    bool
 }
 
@@ -400,7 +415,7 @@ func (s *sstInfo) isEmpty(i int) bool { return s.sizes[i] == 0 }
 // the si children of the root, their text the t child's and the t of each r child. With
 // out set, it writes out the repaired copy sstInfo.repair asked for.
 func scanSharedStrings(r io.Reader, out io.Writer) (*sstInfo, error) {
-	info := &sstInfo{oversized: -1}
+	info := &sstInfo{}
 	x := newXMLScan(r, maxSheetElements)
 	x.out = out
 	var (
@@ -415,8 +430,8 @@ func scanSharedStrings(r io.Reader, out io.Writer) (*sstInfo, error) {
 			return &limitError{fmt.Sprintf("holds more than %s different texts, more than herald reads", thousands(maxSharedStrings))}
 		}
 		info.sizes = append(info.sizes, uint32(min(size, maxText+1)))
-		if text > maxCellChars && info.oversized < 0 {
-			info.oversized = i
+		if text > maxCellChars {
+			info.oversized = append(info.oversized, i)
 		}
 		info.count++
 		return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -132,6 +133,13 @@ func (x *xmlScan) next() error {
 		}
 	case len(x.tag) > 0 && (x.tag[0] == '?' || x.tag[0] == '!'):
 		x.kind = tagOther
+		if bytes.HasPrefix(x.tag, xmlDeclStart) && len(x.tag) > len(xmlDeclStart) && isXMLSpace(x.tag[len(xmlDeclStart)]) {
+			// excelize decodes a part in the encoding it declares; this scan reads
+			// UTF-8 only, and must see what excelize sees.
+			if enc, ok := x.attr("encoding"); ok && !strings.EqualFold(string(enc), "UTF-8") {
+				return syntaxError(fmt.Sprintf("the part declares the encoding %q; herald reads parts saved in UTF-8, as every spreadsheet program saves them", enc))
+			}
+		}
 		if bytes.HasPrefix(x.tag, cdataStart) {
 			// CDATA is text, which encoding/xml reads like any other.
 			x.count(x.tag[len(cdataStart) : len(x.tag)-len(cdataEnd)])
@@ -239,6 +247,7 @@ var (
 	commentStart = []byte("!--")
 	commentEnd   = []byte("--")
 	cdataStart   = []byte("![CDATA[")
+	xmlDeclStart = []byte("?xml")
 	cdataEnd     = []byte("]]")
 )
 
@@ -246,6 +255,11 @@ var (
 // '>' inside a quoted attribute value, a comment or a CDATA section does not end it.
 func (x *xmlScan) readTag() error {
 	x.tag = x.tag[:0]
+	// quote is the open quote of an attribute value after the bytes already looked at
+	// (the first scanned of the tag): a '>' inside quotes does not end a tag, and each
+	// byte is looked at once, so a long tag costs its length, not its length squared.
+	var quote byte
+	scanned := 0
 	for {
 		chunk, err := x.br.ReadSlice('>')
 		if len(x.tag)+len(chunk) > maxTag {
@@ -265,27 +279,31 @@ func (x *xmlScan) readTag() error {
 			done = len(body) >= len(commentStart)+len(commentEnd) && bytes.HasSuffix(body, commentEnd)
 		case bytes.HasPrefix(body, cdataStart):
 			done = len(body) >= len(cdataStart)+len(cdataEnd) && bytes.HasSuffix(body, cdataEnd)
+		case len(body) > 0 && body[0] == '!':
+			// A document type declaration can declare entities and hold quotes and
+			// brackets the scan would have to read as encoding/xml does; no spreadsheet
+			// program writes one.
+			return syntaxError("the part has a document type declaration (<!…>), which no spreadsheet program writes")
+		case len(body) > 0 && body[0] == '?':
+			// A processing instruction ends at the first "?>": quotes mean nothing in it.
+			done = len(body) >= 2 && body[len(body)-1] == '?'
 		default:
-			done = len(body) > 0 && quotesBalanced(body)
+			for _, c := range x.tag[scanned:] {
+				switch {
+				case quote == 0 && (c == '"' || c == '\''):
+					quote = c
+				case c == quote:
+					quote = 0
+				}
+			}
+			scanned = len(x.tag)
+			done = len(body) > 0 && quote == 0
 		}
 		if done {
 			x.tag = body
 			return nil
 		}
 	}
-}
-
-func quotesBalanced(b []byte) bool {
-	var quote byte
-	for _, c := range b {
-		switch {
-		case quote == 0 && (c == '"' || c == '\''):
-			quote = c
-		case c == quote:
-			quote = 0
-		}
-	}
-	return quote == 0
 }
 
 // name returns the current tag's element name without its namespace prefix: "c" for
@@ -316,11 +334,49 @@ func (x *xmlScan) attr(name string) ([]byte, bool) {
 	return x.tag[start:end], true
 }
 
+// unclearAttr says what makes one of the attributes called names (by local name) in the
+// current tag read differently by this scan and by encoding/xml, or "": the scan takes
+// the first of two attributes of one local name (q:s="0" s="1") and reads values as
+// saved, where encoding/xml decodes references (s="&#49;"). No spreadsheet program writes
+// either.
+func (x *xmlScan) unclearAttr(names ...string) string {
+	var seen [8]bool
+	msg := ""
+	eachAttr(x.tag, func(key []byte, start, end int) bool {
+		for i, name := range names {
+			if string(key) != name {
+				continue
+			}
+			switch {
+			case seen[i]:
+				msg = fmt.Sprintf("has two attributes called %q (in different namespaces)", name)
+			case bytes.IndexByte(x.tag[start:end], '&') >= 0:
+				msg = fmt.Sprintf("writes its attribute %q with a character reference (%s)", name, x.tag[start:end])
+			}
+			seen[i] = true
+		}
+		return msg == ""
+	})
+	return msg
+}
+
 // attrSpan finds an attribute in a tag: the span of its value, between the quotes.
 func attrSpan(tag []byte, name string) (start, end int, ok bool) {
+	eachAttr(tag, func(key []byte, s, e int) bool {
+		if string(key) == name {
+			start, end, ok = s, e, true
+		}
+		return !ok
+	})
+	return start, end, ok
+}
+
+// eachAttr calls f with the local name and the span of the value of each attribute of a
+// tag, in order, until f returns false or the attributes end.
+func eachAttr(tag []byte, f func(key []byte, start, end int) bool) {
 	i := bytes.IndexAny(tag, " \t\r\n")
 	if i < 0 {
-		return 0, 0, false
+		return
 	}
 	for i < len(tag) {
 		for i < len(tag) && isXMLSpace(tag[i]) {
@@ -338,19 +394,15 @@ func attrSpan(tag []byte, name string) (start, end int, ok bool) {
 			i++
 		}
 		if i >= len(tag) || (tag[i] != '"' && tag[i] != '\'') {
-			return 0, 0, false
+			return
 		}
 		quote := tag[i]
 		n := bytes.IndexByte(tag[i+1:], quote)
-		if n < 0 {
-			return 0, 0, false
-		}
-		if string(key) == name {
-			return i + 1, i + 1 + n, true
+		if n < 0 || !f(key, i+1, i+1+n) {
+			return
 		}
 		i += n + 2
 	}
-	return 0, 0, false
 }
 
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

@@ -50,7 +50,7 @@ func readXLSX(ra io.ReaderAt, size int64, name, sheet string, limit int64) (*Tab
 	if err != nil {
 		return nil, pkg.partProblem(pkg.stylesPath, err)
 	}
-	sst := &sstInfo{oversized: -1}
+	sst := &sstInfo{}
 	if pkg.sstPath != "" {
 		rc, err := pkg.open(pkg.sstPath)
 		if err != nil {
