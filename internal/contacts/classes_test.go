@@ -366,6 +366,7 @@ func FuzzReadXLSX(f *testing.F) {
 	f.Add([]byte(`<row r="1"><c r="A1" t="inlineStr"><is><t>Email</t></is></c></row><row r="2"><c r="A2" s="" t="s"><v>0</v></c></row><mergeCells><mergeCell ref="A1:B9"/></mergeCells>`), []byte(`<si><t>_xD83D__xDE00_</t></si>`))
 	f.Add([]byte(`<row r="3" hidden="1"><c r="B3" t="str"><f>A1</f><v>_x0041_</v></c><c t="e"><v>#N/A</v></c></row><row r="4"><c r="D4"><f>1</f></c></row>`), []byte(`<si><r><t>a</t></r><rPh><t>b</t></rPh></si>`))
 	f.Add([]byte(`<row><c r="A1"><v>45336</v></c><c s="1" t="d"><v>2024-02-14T09:30:00</v></c></row></sheetData><sheetData>`), []byte(`<si/>`))
+	f.Add([]byte(`<?pi "?><row r="2" hidden=" 1"><c r="A2" q:s="0" s="1" x=">"><v>45336</v></c><c><v>1<v>0</v></v></c></row><?pi "?>`), []byte(`<si><t>a</t></si>`))
 	f.Fuzz(func(t *testing.T, sheet, sst []byte) {
 		w := workbookAt{workbook: "xl/workbook.xml", sheet: "xl/worksheets/sheet1.xml", sst: "xl/sharedStrings.xml", styles: "xl/styles.xml",
 			stylesBody: classStyles, sheetBody: string(sheet), sstBody: string(sst)}
