@@ -2,13 +2,11 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -76,7 +74,7 @@ func TestSendExitWhenServerGoes(t *testing.T) {
 	// The connection breaks after the first message and the server then refuses all
 	// connections: exit 3, with the rest pending.
 	srv.FailReset(1)
-	port := firstConnectionOnly(t, srv.Addr)
+	port := mailtest.FirstConnectionOnly(t, srv.Addr)
 	res = runHerald(t, dir, nil, plainSendTo(srv.Host, port, "--rate", "0", "--retries", "0")...)
 	rest := sampleRows(t) - 1
 	if res.code != 3 || !strings.Contains(res.stdout, fmt.Sprintf("Delivered: 1. Failed: 0. Unknown: 0. Not sent: %d.", rest)) || !strings.Contains(res.stdout, "Stopped: the connection broke and could not be made again") {
@@ -122,41 +120,6 @@ func TestSendLogDeleted(t *testing.T) {
 	if _, err := os.Stat(logPath); err == nil {
 		t.Errorf("a log was made again at %s", logPath)
 	}
-}
-
-// firstConnectionOnly forwards the first connection to target and closes every later one
-// at once, as a server that went away does. It returns its port on 127.0.0.1.
-func firstConnectionOnly(t *testing.T, target string) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		l.Close()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for n := 0; ; n++ {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			if n > 0 {
-				c.Close()
-				continue
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			wg.Go(func() { io.Copy(s, c); s.Close() })
-			wg.Go(func() { io.Copy(c, s); c.Close() })
-		}
-	})
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // sampleRows counts the recipients of the built-in sample workbook.

@@ -1,8 +1,6 @@
 package send_test
 
 import (
-	"io"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -11,41 +9,6 @@ import (
 	"github.com/mla-initiative/herald/internal/mail/mailtest"
 	"github.com/mla-initiative/herald/internal/send"
 )
-
-// firstOnlyProxy forwards the first connection to target and closes every later one at
-// once, as a server that stops accepting connections does. It returns its port.
-func firstOnlyProxy(t *testing.T, target string) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		l.Close()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for n := 0; ; n++ {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			if n > 0 {
-				c.Close()
-				continue
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			wg.Go(func() { io.Copy(s, c); s.Close() })
-			wg.Go(func() { io.Copy(c, s); c.Close() })
-		}
-	})
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 func step550(enhanced, text string) mailtest.Step {
 	return mailtest.Step{Reply: &mailtest.Reply{Code: 550, Enhanced: enhanced, Text: text}}
@@ -98,7 +61,7 @@ func TestSendRedialFailureReason(t *testing.T) {
 	srv.FailReset(1)
 	opt := options(srv, in)
 	opt.Retries = 0
-	opt.SMTP.Port = firstOnlyProxy(t, srv.Addr)
+	opt.SMTP.Port = mailtest.FirstConnectionOnly(t, srv.Addr)
 	res := mustSend(t, mustPrepare(t, in), opt)
 	if res.Delivered != 1 || res.Pending != 2 {
 		t.Fatalf("result %+v, want 1 delivered and 2 pending", res)

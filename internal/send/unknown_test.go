@@ -31,7 +31,7 @@ func TestSendUnknownAfterNotSent(t *testing.T) {
 	srv.FailReset(1)
 	o2 := opt
 	o2.ResendUnknown = true
-	o2.SMTP.Port = firstOnlyProxy(t, srv.Addr)
+	o2.SMTP.Port = mailtest.FirstConnectionOnly(t, srv.Addr)
 	res := mustSend(t, mustPrepare(t, in), o2)
 	if res.Delivered != 1 || res.Pending != 1 {
 		t.Fatalf("--resend-unknown run: %+v, want r0 delivered and r1 not sent", res)

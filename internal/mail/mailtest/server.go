@@ -555,3 +555,38 @@ type quietLog struct{}
 
 func (quietLog) Printf(string, ...interface{}) {}
 func (quietLog) Println(...interface{})        {}
+
+// FirstConnectionOnly forwards the first connection to target and closes every later one at
+// once, as a server that went away does. It returns its port on 127.0.0.1.
+func FirstConnectionOnly(t testing.TB, target string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		l.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for n := 0; ; n++ {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if n > 0 {
+				c.Close()
+				continue
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			wg.Go(func() { io.Copy(s, c); s.Close() })
+			wg.Go(func() { io.Copy(c, s); c.Close() })
+		}
+	})
+	return l.Addr().(*net.TCPAddr).Port
+}
