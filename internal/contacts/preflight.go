@@ -95,6 +95,7 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 	var (
 		s            sheetScan
 		x            = newXMLScan(r, maxSheetElements)
+		attrs        = make([][]byte, 3) // the values of the attributes read of the current tag
 		inSheetData  bool
 		sawSheetData bool
 		row          int // the current row, 0 before the first
@@ -173,11 +174,11 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 				if inRow {
 					return fail(here(), "cannot be read: a row inside row %d", row)
 				}
-				if msg := x.unclearAttr("r", "hidden", "ht"); msg != "" {
+				if msg := x.attrs(attrs, "r", "hidden", "ht"); msg != "" {
 					return fail(cellPos{row: row + 1, col: -1}, "cannot be read: a row after row %d %s", row, msg)
 				}
 				n := row + 1
-				if v, ok := x.attr("r"); ok {
+				if v := attrs[0]; v != nil {
 					var valid bool
 					if n, valid = parseUint(v); !valid || n == 0 {
 						return fail(cellPos{row: row + 1, col: -1}, "cannot be read: a row after row %d is numbered %q", row, v)
@@ -190,9 +191,9 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 					return fail(cellPos{row: n, col: -1}, "cannot be read: row %d comes after row %d in the file, not before it as in any sound workbook", n, row)
 				}
 				row, col, width = n, -1, 0
-				if h, _ := x.attr("hidden"); string(bytes.TrimSpace(h)) == "1" || string(bytes.TrimSpace(h)) == "true" {
+				if h := string(bytes.TrimSpace(attrs[1])); h == "1" || h == "true" {
 					s.hidden = append(s.hidden, row)
-				} else if ht, ok := x.attr("ht"); ok && isZero(ht) {
+				} else if ht := attrs[2]; ht != nil && isZero(ht) {
 					s.hidden = append(s.hidden, row)
 				}
 				inRow = x.kind == tagStart
@@ -215,11 +216,11 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 				if inCell {
 					return fail(cellPos{row: row, col: col}, "cannot be read: a cell inside a cell")
 				}
-				if msg := x.unclearAttr("r", "s", "t"); msg != "" {
+				if msg := x.attrs(attrs, "r", "s", "t"); msg != "" {
 					return fail(cellPos{row: row, col: col + 1}, "cannot be read: a cell %s", msg)
 				}
 				next := col + 1
-				if ref, ok := x.attr("r"); ok {
+				if ref := attrs[0]; ref != nil {
 					c, _, valid := parseCellRef(ref)
 					if !valid {
 						return s, &cellError{pos: cellPos{row: row, col: -1}, msg: fmt.Sprintf("holds a cell %q outside the sheet (Excel's last column is XFD, its last row %s)", ref, thousands(maxRows)), hint: hintExcelLimit}
@@ -237,9 +238,8 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 				if cells > maxCells {
 					return s, &cellError{pos: cellPos{row: row, col: col}, msg: fmt.Sprintf("is one cell too many: the sheet holds more than %s cells, more than herald reads", thousands(maxCells)), hint: hintTooMuch}
 				}
-				t, _ := x.attr("t")
-				kind, xf = kindOf(t), 0
-				if v, ok := x.attr("s"); ok {
+				kind, xf = kindOf(attrs[2]), 0
+				if v := attrs[1]; v != nil {
 					n, valid := parseUint(v)
 					if !valid {
 						// excelize cannot parse it and loses the cell's value; Excel and
@@ -345,10 +345,10 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 			}
 		case "mergeCell":
 			if start {
-				if msg := x.unclearAttr("ref"); msg != "" {
+				if msg := x.attrs(attrs[:1], "ref"); msg != "" {
 					return fail(here(), "cannot be read: a merged range %s", msg)
 				}
-				if r, ok := parseRangeAttr(x); ok {
+				if r, ok := parseRange(attrs[0]); attrs[0] != nil && ok {
 					if len(s.merges) == maxMerges {
 						return s, &cellError{pos: cellPos{row: r.row1, col: r.col1}, msg: fmt.Sprintf("is one merged range too many: the sheet has more than %s, more than herald reads", thousands(maxMerges)), hint: hintTooMuch}
 					}
@@ -360,14 +360,6 @@ func scanSheet(r io.Reader, styles *styleSheet, sst *sstInfo, out io.Writer) (sh
 	s.repair = s.repair || x.surrogate
 	slices.Sort(s.hidden)
 	return s, nil
-}
-
-func parseRangeAttr(x *xmlScan) (cellRange, bool) {
-	ref, ok := x.attr("ref")
-	if !ok {
-		return cellRange{}, false
-	}
-	return parseRange(ref)
 }
 
 // isZero reports whether a row height is 0, which hides the row just as hidden="1".

@@ -334,13 +334,14 @@ func (x *xmlScan) attr(name string) ([]byte, bool) {
 	return x.tag[start:end], true
 }
 
-// unclearAttr says what makes one of the attributes called names (by local name) in the
-// current tag read differently by this scan and by encoding/xml, or "": the scan takes
-// the first of two attributes of one local name (q:s="0" s="1") and reads values as
-// saved, where encoding/xml decodes references (s="&#49;"). No spreadsheet program writes
-// either.
-func (x *xmlScan) unclearAttr(names ...string) string {
-	var seen [8]bool
+// attrs reads the attributes called names (by local name) of the current tag in one pass,
+// setting vals[i] to the raw value of names[i], nil when it is absent. It returns what
+// makes one of them read differently by this scan and by encoding/xml, or "": the scan
+// would take the first of two attributes of one local name (q:s="0" s="1") and reads
+// values as saved, where encoding/xml decodes references (s="&#49;"). No spreadsheet
+// program writes either.
+func (x *xmlScan) attrs(vals [][]byte, names ...string) string {
+	clear(vals)
 	msg := ""
 	eachAttr(x.tag, func(key []byte, start, end int) bool {
 		for i, name := range names {
@@ -348,12 +349,13 @@ func (x *xmlScan) unclearAttr(names ...string) string {
 				continue
 			}
 			switch {
-			case seen[i]:
+			case vals[i] != nil:
 				msg = fmt.Sprintf("has two attributes called %q (in different namespaces)", name)
 			case bytes.IndexByte(x.tag[start:end], '&') >= 0:
 				msg = fmt.Sprintf("writes its attribute %q with a character reference (%s)", name, x.tag[start:end])
 			}
-			seen[i] = true
+			// A subslice of the tag is never nil, empty or not.
+			vals[i] = x.tag[start:end:end]
 		}
 		return msg == ""
 	})
